@@ -1,0 +1,190 @@
+"""The store interface: every backend implements :class:`Store`, and the contract tests in
+``tests/store/`` run against each. The docstrings below are the contract.
+
+Conventions shared by all methods:
+
+* every datetime in or out is aware and in UTC; backends store RFC 3339 text with a ``Z`` and a
+  fixed width (see :func:`pulse.clock.format_ts`), so text order is time order;
+* a method returns only after its change is committed, so an event announced afterwards never
+  describes something a crash could still undo;
+* unknown ids raise :class:`pulse.errors.NotFoundError`; driver failures are raised as
+  :class:`pulse.errors.StoreError` with the driver's exception as the cause.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from pulse.models import (
+    Execution,
+    ExecutionResult,
+    ExecutionStatus,
+    Job,
+    LogChunk,
+    Page,
+    RunRequest,
+)
+
+
+class FireOutcome(StrEnum):
+    QUEUED = "queued"  # the slot was ours and a run request was queued
+    SKIPPED = "skipped"  # the slot was ours but the overlap policy skipped it
+    LOST = "lost"  # another ticker (node) advanced the job first, or it was paused/deleted
+
+
+@dataclass(frozen=True, slots=True)
+class Firing:
+    """One due slot of one job, as the ticker wants to record it."""
+
+    job_id: str
+    expected_next_run_at: datetime  # the ``next_run_at`` the ticker read
+    new_next_run_at: datetime | None  # None: the schedule never fires again
+    request: RunRequest
+    forbid_overlap: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NodeInfo:
+    node_id: str
+    hostname: str
+    pid: int
+    started_at: datetime
+    heartbeat_at: datetime
+
+
+class Store(ABC):
+    """Durable state of Pulse: jobs, run requests, executions and their logs, nodes."""
+
+    # -- life cycle ---------------------------------------------------------------------------
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect and apply pending migrations (forward only). Idempotent."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release connections. Pending writes are committed first."""
+
+    # -- jobs ---------------------------------------------------------------------------------
+    @abstractmethod
+    async def create_job(self, job: Job) -> Job:
+        """Insert a new job; returns it as stored."""
+
+    @abstractmethod
+    async def get_job(self, job_id: str) -> Job:
+        """The job with ``last_status`` / ``last_duration_ms`` filled from its last execution."""
+
+    @abstractmethod
+    async def list_jobs(self) -> list[Job]:
+        """Every job, ordered by name then id, with the last execution's status and duration."""
+
+    @abstractmethod
+    async def update_job(self, job: Job) -> Job:
+        """Replace the job's definition, state and ``next_run_at`` (not its bookkeeping:
+        ``last_run_at``, ``last_execution_id``, skip counters). Raises NotFoundError."""
+
+    @abstractmethod
+    async def delete_job(self, job_id: str) -> None:
+        """Delete the job, its queued run requests and its whole history (executions, logs).
+        Executions still running finish into nothing. Raises NotFoundError."""
+
+    # -- ticker -------------------------------------------------------------------------------
+    @abstractmethod
+    async def due_jobs(self, now: datetime, limit: int) -> list[Job]:
+        """Active jobs whose ``next_run_at <= now``, earliest first, at most ``limit``."""
+
+    @abstractmethod
+    async def fire(self, firings: Sequence[Firing]) -> list[FireOutcome]:
+        """Record due slots, one outcome per firing, in order.
+
+        A slot is owned by whoever moves the job's ``next_run_at`` from ``expected_next_run_at``
+        to ``new_next_run_at`` (a conditional update: the row count decides), so one slot fires
+        once however many tickers race for it. The owner then queues ``request``, unless
+        ``forbid_overlap`` is set and the job still has a run request (queued, claimed or running):
+        then the skip is counted on the job (``skipped_count``, ``last_skipped_at``) instead.
+        Advancing ``next_run_at`` and queueing happen in one transaction, so a failure leaves the
+        slot due rather than lost or doubled."""
+
+    # -- run requests and executions ----------------------------------------------------------
+    @abstractmethod
+    async def enqueue(self, request: RunRequest) -> RunRequest:
+        """Queue a run request (manual run, re-run). Raises NotFoundError for an unknown job."""
+
+    @abstractmethod
+    async def claim_run_requests(self, node_id: str, limit: int, now: datetime) -> list[RunRequest]:
+        """Claim up to ``limit`` queued run requests, oldest first, for ``node_id``. Each request
+        is claimed by one caller only, however many nodes claim at once."""
+
+    @abstractmethod
+    async def start_execution(self, execution: Execution) -> Execution:
+        """Insert the ``running`` execution of a claimed run request (``async_job_id``), mark the
+        request running, and set the job's ``last_run_at`` and ``last_execution_id``."""
+
+    @abstractmethod
+    async def append_logs(self, execution_id: str, chunks: Sequence[LogChunk]) -> None:
+        """Append log chunks (their ``seq`` increasing) to an execution's log."""
+
+    @abstractmethod
+    async def finish_execution(self, execution_id: str, result: ExecutionResult) -> Execution | None:
+        """Record how a running execution ended, in one update, and delete its run request.
+
+        Only a ``running`` execution is changed: the return value is the finished execution, or
+        None when it was already finished (or deleted with its job), so that exactly one caller
+        announces the end. Small logs are also copied into the seed's ``logs`` column."""
+
+    @abstractmethod
+    async def get_execution(self, execution_id: str) -> Execution:
+        """One execution, without its log."""
+
+    @abstractmethod
+    async def list_executions(
+        self,
+        job_id: str,
+        limit: int,
+        offset: int,
+        status: ExecutionStatus | None = None,
+    ) -> Page:
+        """A page of a job's executions, newest ``started_at`` first, never loading logs.
+        ``total`` counts every execution matching the filter and costs O(1) (kept by counters),
+        whatever the history size. Raises NotFoundError for an unknown job."""
+
+    @abstractmethod
+    async def read_logs(self, execution_id: str, after_seq: int, limit: int) -> list[LogChunk]:
+        """Up to ``limit`` chunks with ``seq > after_seq``, in order."""
+
+    async def iter_logs(self, execution_id: str, batch: int = 256) -> AsyncIterator[LogChunk]:
+        """Every chunk of an execution's log in order, fetched ``batch`` at a time, so reading
+        a large log takes constant memory."""
+        after = 0
+        while True:
+            chunks = await self.read_logs(execution_id, after, batch)
+            for chunk in chunks:
+                yield chunk
+            if len(chunks) < batch:
+                return
+            after = chunks[-1].seq
+
+    # -- nodes and recovery -------------------------------------------------------------------
+    @abstractmethod
+    async def heartbeat(self, node: NodeInfo) -> None:
+        """Insert or refresh this node's row (``heartbeat_at``)."""
+
+    @abstractmethod
+    async def list_nodes(self) -> list[NodeInfo]:
+        """Every node that has a row."""
+
+    @abstractmethod
+    async def remove_node(self, node_id: str) -> None:
+        """Delete a node's row (after its executions were recovered)."""
+
+    @abstractmethod
+    async def running_executions(self, node_id: str | None = None) -> list[Execution]:
+        """Executions still ``running``, of one node or of all."""
+
+    @abstractmethod
+    async def requeue_claimed(self, node_id: str) -> int:
+        """Put back in the queue the run requests ``node_id`` claimed but never started;
+        returns how many."""

@@ -1,0 +1,487 @@
+"""The embedded SQLite store: one file under the data directory, WAL mode, zero set-up.
+
+Writes go through one writer thread that commits them in groups: every write queued while the
+previous transaction was committing lands in the next one (each inside its own savepoint, so one
+failing write does not undo its neighbours). A burst of thousands of executions then costs a few
+fsyncs instead of thousands, and callers still resume only after their change is committed.
+Reads run on a small pool of threads, each with its own read-only connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pulse.clock import format_ts
+from pulse.errors import NotFoundError, StoreError
+from pulse.models import (
+    Execution,
+    ExecutionResult,
+    ExecutionStatus,
+    Job,
+    LogChunk,
+    Page,
+    RunRequest,
+)
+from pulse.store import queries
+from pulse.store.base import FireOutcome, Firing, NodeInfo, Store
+from pulse.store.rows import (
+    chunk_from,
+    execution_from,
+    execution_row,
+    job_from,
+    job_row,
+    run_request_from,
+    run_request_row,
+    ts,
+)
+
+T = TypeVar("T")
+Q = queries.load("sqlite.sql")
+
+# The seed's ``logs`` column gets a copy of logs up to this size when an execution finishes.
+SMALL_LOG_BYTES = 64 * 1024
+_MAX_GROUP = 1000
+
+
+def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout = 30000")
+    if readonly:
+        conn.execute("PRAGMA query_only = ON")
+    else:
+        conn.execute("PRAGMA journal_mode = WAL")
+        # NORMAL in WAL mode: a commit survives a crash of the process (kill -9); only a power
+        # loss may lose the last transactions.
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+class _Writer(threading.Thread):
+    """The one thread that writes; commits queued writes in groups."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(name="pulse-sqlite-writer", daemon=True)
+        self._path = path
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    def start_and_wait(self) -> None:
+        self.start()
+        self._ready.wait()
+        if self._error is not None:
+            raise StoreError(f"cannot open SQLite database {self._path}") from self._error
+
+    def submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[T] = loop.create_future()
+        self._queue.put((fn, fut, loop))
+        return fut
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self.join()
+
+    def run(self) -> None:
+        try:
+            conn = _connect(self._path)
+        except BaseException as e:
+            self._error = e
+            self._ready.set()
+            return
+        self._ready.set()
+        stopping = False
+        while not stopping:
+            item = self._queue.get()
+            if item is None:
+                break
+            batch = [item]
+            while len(batch) < _MAX_GROUP:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stopping = True
+                    break
+                batch.append(more)
+            self._run_group(conn, batch)
+        conn.close()
+
+    def _run_group(self, conn: sqlite3.Connection, batch: list[Any]) -> None:
+        outcomes: list[tuple[Any, Any, Any, BaseException | None]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for fn, fut, loop in batch:
+                conn.execute("SAVEPOINT op")
+                try:
+                    result = fn(conn)
+                except Exception as e:
+                    conn.execute("ROLLBACK TO op")
+                    conn.execute("RELEASE op")
+                    outcomes.append((fut, loop, None, e))
+                else:
+                    conn.execute("RELEASE op")
+                    outcomes.append((fut, loop, result, None))
+            conn.execute("COMMIT")
+        except Exception as e:  # the commit itself failed: nothing of the group holds
+            with contextlib.suppress(Exception):
+                conn.execute("ROLLBACK")
+            outcomes = [(fut, loop, None, e) for fut, loop in ((b[1], b[2]) for b in batch)]
+        for fut, loop, result, error in outcomes:
+            loop.call_soon_threadsafe(_settle, fut, result, error)
+
+
+def _settle(fut: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if fut.cancelled():
+        return
+    if error is None:
+        fut.set_result(result)
+    elif isinstance(error, sqlite3.Error):
+        exc = StoreError(f"SQLite: {error}")
+        exc.__cause__ = error
+        fut.set_exception(exc)
+    else:
+        fut.set_exception(error)
+
+
+class SQLiteStore(Store):
+    """Store on one SQLite file (``path``), or ``:memory:``-like temporary files in tests."""
+
+    def __init__(self, path: str | Path, read_threads: int = 2) -> None:
+        self.path = str(path)
+        self._read_threads = read_threads
+        self._writer: _Writer | None = None
+        self._readers: ThreadPoolExecutor | None = None
+        self._local = threading.local()
+        self._reader_conns: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    # -- plumbing -----------------------------------------------------------------------------
+    async def open(self) -> None:
+        if self._writer is not None:
+            return
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        writer = _Writer(self.path)
+        await asyncio.to_thread(writer.start_and_wait)
+        self._writer = writer
+        self._readers = ThreadPoolExecutor(self._read_threads, thread_name_prefix="pulse-sqlite-read")
+        await self._write(_migrate)
+
+    async def close(self) -> None:
+        if self._writer is None:
+            return
+        writer, self._writer = self._writer, None
+        await asyncio.to_thread(writer.stop)
+        if self._readers is not None:
+            self._readers.shutdown(wait=True)
+            self._readers = None
+        for conn in self._reader_conns:
+            conn.close()
+        self._reader_conns.clear()
+
+    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._writer is None:
+            raise StoreError("the store is closed")
+        return await self._writer.submit(fn)
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = _connect(self.path, readonly=True)
+            self._local.conn = conn
+            with self._lock:
+                self._reader_conns.append(conn)
+        return conn
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._readers is None:
+            raise StoreError("the store is closed")
+
+        def call() -> T:
+            try:
+                return fn(self._reader())
+            except sqlite3.Error as e:
+                raise StoreError(f"SQLite: {e}") from e
+
+        return await asyncio.get_running_loop().run_in_executor(self._readers, call)
+
+    # -- jobs ---------------------------------------------------------------------------------
+    async def create_job(self, job: Job) -> Job:
+        await self._write(lambda c: c.execute(Q["insert_job"], job_row(job)))
+        return await self.get_job(job.id)
+
+    async def get_job(self, job_id: str) -> Job:
+        row = await self._read(lambda c: c.execute(Q["get_job"], {"id": job_id}).fetchone())
+        if row is None:
+            raise NotFoundError("job", job_id)
+        return job_from(row)
+
+    async def list_jobs(self) -> list[Job]:
+        rows = await self._read(lambda c: c.execute(Q["list_jobs"]).fetchall())
+        return [job_from(r) for r in rows]
+
+    async def update_job(self, job: Job) -> Job:
+        def op(c: sqlite3.Connection) -> int:
+            return c.execute(Q["update_job"], job_row(job)).rowcount
+
+        if await self._write(op) == 0:
+            raise NotFoundError("job", job.id)
+        return await self.get_job(job.id)
+
+    async def delete_job(self, job_id: str) -> None:
+        def op(c: sqlite3.Connection) -> int:
+            params = {"id": job_id}
+            c.execute(Q["delete_job_logs"], params)
+            c.execute(Q["delete_job_executions"], params)
+            c.execute(Q["delete_job_counts"], params)
+            c.execute(Q["delete_job_run_requests"], params)
+            return c.execute(Q["delete_job"], params).rowcount
+
+        if await self._write(op) == 0:
+            raise NotFoundError("job", job_id)
+
+    # -- ticker -------------------------------------------------------------------------------
+    async def due_jobs(self, now: datetime, limit: int) -> list[Job]:
+        params = {"now": format_ts(now), "limit": limit}
+        rows = await self._read(lambda c: c.execute(Q["due_jobs"], params).fetchall())
+        return [job_from(r) for r in rows]
+
+    async def fire(self, firings: Sequence[Firing]) -> list[FireOutcome]:
+        def op(c: sqlite3.Connection) -> list[FireOutcome]:
+            out = []
+            for f in firings:
+                won = c.execute(
+                    Q["advance_job"],
+                    {
+                        "id": f.job_id,
+                        "expected": format_ts(f.expected_next_run_at),
+                        "new_next_run_at": ts(f.new_next_run_at),
+                    },
+                ).rowcount
+                if not won:
+                    out.append(FireOutcome.LOST)
+                    continue
+                busy = f.forbid_overlap and c.execute(
+                    Q["job_has_run_request"], {"id": f.job_id}
+                ).fetchone()
+                if busy:
+                    c.execute(Q["count_skip"], {"id": f.job_id, "now": ts(f.request.created_at)})
+                    out.append(FireOutcome.SKIPPED)
+                else:
+                    c.execute(Q["insert_run_request"], run_request_row(f.request))
+                    out.append(FireOutcome.QUEUED)
+            return out
+
+        return await self._write(op)
+
+    # -- run requests and executions ----------------------------------------------------------
+    async def enqueue(self, request: RunRequest) -> RunRequest:
+        def op(c: sqlite3.Connection) -> bool:
+            if c.execute(Q["job_exists"], {"id": request.job_id}).fetchone() is None:
+                return False
+            c.execute(Q["insert_run_request"], run_request_row(request))
+            return True
+
+        if not await self._write(op):
+            raise NotFoundError("job", request.job_id)
+        return request
+
+    async def claim_run_requests(self, node_id: str, limit: int, now: datetime) -> list[RunRequest]:
+        params = {"node_id": node_id, "limit": limit, "now": format_ts(now)}
+        rows = await self._write(lambda c: c.execute(Q["claim_run_requests"], params).fetchall())
+        reqs = [run_request_from(r) for r in rows]
+        reqs.sort(key=lambda r: (r.created_at, r.id))  # RETURNING has no defined order
+        return reqs
+
+    async def start_execution(self, execution: Execution) -> Execution:
+        row = execution_row(execution)
+
+        def op(c: sqlite3.Connection) -> None:
+            c.execute(Q["insert_execution"], row)
+            if execution.async_job_id:
+                c.execute(Q["mark_run_request_running"], {"id": execution.async_job_id})
+            c.execute(Q["set_job_last_run"], row)
+
+        await self._write(op)
+        return execution
+
+    async def append_logs(self, execution_id: str, chunks: Sequence[LogChunk]) -> None:
+        rows = [
+            {
+                "execution_id": execution_id,
+                "seq": ch.seq,
+                "ts": format_ts(ch.ts),
+                "stream": ch.stream.value,
+                "text": ch.text,
+            }
+            for ch in chunks
+        ]
+        if rows:
+            await self._write(lambda c: c.executemany(Q["insert_log_chunk"], rows))
+
+    async def finish_execution(self, execution_id: str, result: ExecutionResult) -> Execution | None:
+        params = {
+            "id": execution_id,
+            "status": result.status.value,
+            "completed_at": format_ts(result.completed_at),
+            "duration_ms": result.duration_ms,
+            "result_summary": result.result_summary,
+            "error_message": result.error_message,
+            "exit_code": result.exit_code,
+            "log_bytes": result.log_bytes,
+            "log_dropped_bytes": result.log_dropped_bytes,
+        }
+
+        def op(c: sqlite3.Connection) -> Execution | None:
+            row = c.execute(Q["finish_execution"], params).fetchone()
+            if row is None:
+                return None
+            c.execute(Q["delete_run_request_of"], {"id": execution_id})
+            if result.log_bytes <= SMALL_LOG_BYTES and result.log_dropped_bytes == 0:
+                c.execute(Q["copy_small_log"], {"id": execution_id})
+            return execution_from(row)
+
+        return await self._write(op)
+
+    async def get_execution(self, execution_id: str) -> Execution:
+        row = await self._read(
+            lambda c: c.execute(Q["get_execution"], {"id": execution_id}).fetchone()
+        )
+        if row is None:
+            raise NotFoundError("execution", execution_id)
+        return execution_from(row)
+
+    async def list_executions(
+        self,
+        job_id: str,
+        limit: int,
+        offset: int,
+        status: ExecutionStatus | None = None,
+    ) -> Page:
+        params: dict[str, Any] = {"job_id": job_id, "limit": limit, "offset": offset}
+
+        def op(c: sqlite3.Connection) -> tuple[bool, list[Any], int]:
+            # One read transaction, so the page and the total describe the same moment.
+            c.execute("BEGIN")
+            try:
+                if c.execute(Q["job_exists"], {"id": job_id}).fetchone() is None:
+                    return False, [], 0
+                if status is None:
+                    rows = c.execute(Q["list_executions"], params).fetchall()
+                    total = c.execute(Q["count_executions"], params).fetchone()[0]
+                else:
+                    params["status"] = status.value
+                    rows = c.execute(Q["list_executions_by_status"], params).fetchall()
+                    total = c.execute(Q["count_executions_by_status"], params).fetchone()[0]
+                return True, rows, total
+            finally:
+                c.execute("COMMIT")
+
+        found, rows, total = await self._read(op)
+        if not found:
+            raise NotFoundError("job", job_id)
+        return Page(items=[execution_from(r) for r in rows], total=total)
+
+    async def read_logs(self, execution_id: str, after_seq: int, limit: int) -> list[LogChunk]:
+        params = {"id": execution_id, "after": after_seq, "limit": limit}
+        rows = await self._read(lambda c: c.execute(Q["read_logs"], params).fetchall())
+        return [chunk_from(r) for r in rows]
+
+    # -- nodes and recovery -------------------------------------------------------------------
+    async def heartbeat(self, node: NodeInfo) -> None:
+        params = {
+            "node_id": node.node_id,
+            "hostname": node.hostname,
+            "pid": node.pid,
+            "started_at": format_ts(node.started_at),
+            "heartbeat_at": format_ts(node.heartbeat_at),
+        }
+        await self._write(lambda c: c.execute(Q["heartbeat"], params))
+
+    async def list_nodes(self) -> list[NodeInfo]:
+        rows = await self._read(lambda c: c.execute(Q["list_nodes"]).fetchall())
+        out = []
+        for r in rows:
+            out.append(
+                NodeInfo(
+                    node_id=r["node_id"],
+                    hostname=r["hostname"],
+                    pid=r["pid"],
+                    started_at=_dt(r["started_at"]),
+                    heartbeat_at=_dt(r["heartbeat_at"]),
+                )
+            )
+        return out
+
+    async def remove_node(self, node_id: str) -> None:
+        await self._write(lambda c: c.execute(Q["remove_node"], {"node_id": node_id}))
+
+    async def running_executions(self, node_id: str | None = None) -> list[Execution]:
+        if node_id is None:
+            rows = await self._read(lambda c: c.execute(Q["running_executions"]).fetchall())
+        else:
+            params = {"node_id": node_id}
+            rows = await self._read(
+                lambda c: c.execute(Q["running_executions_of_node"], params).fetchall()
+            )
+        return [execution_from(r) for r in rows]
+
+    async def requeue_claimed(self, node_id: str) -> int:
+        return await self._write(
+            lambda c: c.execute(Q["requeue_claimed"], {"node_id": node_id}).rowcount
+        )
+
+
+def _dt(text: str) -> datetime:
+    from pulse.clock import parse_ts
+
+    return parse_ts(text)
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Apply pending migrations, forward only, each recorded in ``pulse_schema_migrations``."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS pulse_schema_migrations ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    done = {r[0] for r in conn.execute("SELECT version FROM pulse_schema_migrations")}
+    for version, name, sql in queries.migrations("sqlite"):
+        if version in done:
+            continue
+        # executescript would commit the writer's transaction; run statement by statement.
+        for statement in _split_statements(sql):
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO pulse_schema_migrations (version, name, applied_at)"
+            " VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            (version, name),
+        )
+
+
+def _split_statements(sql: str) -> list[str]:
+    """Split a migration into statements; ``sqlite3.complete_statement`` knows trigger bodies."""
+    out: list[str] = []
+    current = ""
+    for line in sql.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            if current.strip():
+                out.append(current)
+            current = ""
+    if current.strip() and not all(
+        ln.strip().startswith("--") or not ln.strip() for ln in current.splitlines()
+    ):
+        out.append(current)
+    return out
