@@ -16,13 +16,9 @@ def open_store(url: str) -> Store:
 
         return SQLiteStore(url.removeprefix("sqlite:///"))
     if url.startswith(("postgresql://", "postgres://")):
-        try:
-            from pulse.store.postgres import PostgresStore  # type: ignore[import-not-found]
-        except ImportError as e:  # pragma: no cover - until the backend lands
-            from pulse.errors import InvalidInputError
+        from pulse.store.postgres import PostgresStore
 
-            raise InvalidInputError("PULSE_DATABASE_URL", "PostgreSQL is not supported yet") from e
-        return PostgresStore(url)  # type: ignore[no-any-return]
+        return PostgresStore(url)
     from pulse.errors import InvalidInputError
 
     raise InvalidInputError(

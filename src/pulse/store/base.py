@@ -155,10 +155,12 @@ class Store(ABC):
     async def read_logs(self, execution_id: str, after_seq: int, limit: int) -> list[LogChunk]:
         """Up to ``limit`` chunks with ``seq > after_seq``, in order."""
 
-    async def iter_logs(self, execution_id: str, batch: int = 256) -> AsyncIterator[LogChunk]:
-        """Every chunk of an execution's log in order, fetched ``batch`` at a time, so reading
-        a large log takes constant memory."""
-        after = 0
+    async def iter_logs(
+        self, execution_id: str, after_seq: int = 0, batch: int = 256
+    ) -> AsyncIterator[LogChunk]:
+        """Every chunk of an execution's log with ``seq > after_seq`` in order, fetched ``batch``
+        at a time, so reading a large log takes constant memory."""
+        after = after_seq
         while True:
             chunks = await self.read_logs(execution_id, after, batch)
             for chunk in chunks:

@@ -1,0 +1,117 @@
+"""``/api/pulse/jobs``: job definitions, manual runs, and a job's history (the seed's list)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from pulse.api.deps import PulseDep
+from pulse.api.schemas import (
+    ErrorResponse,
+    ExecutionStatus,
+    JobCreate,
+    JobOut,
+    JobUpdate,
+    ListExecutionsResponse,
+    ListJobsResponse,
+    PulseExecution,
+    TriggerResponse,
+)
+from pulse.events import JobChanged
+from pulse.jobs import change_job, new_job
+from pulse.models import ExecutionStatus as Status
+
+router = APIRouter(tags=["jobs"])
+_ERRORS = {404: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
+
+
+@router.get("/jobs", response_model=ListJobsResponse)
+async def list_jobs(pulse: PulseDep) -> ListJobsResponse:
+    """Every job, with its last execution's status and duration."""
+    jobs = await pulse.store.list_jobs()
+    return ListJobsResponse(jobs=[JobOut.of(j) for j in jobs], count=len(jobs))
+
+
+@router.post("/jobs", status_code=201, response_model=JobOut, responses=_ERRORS)
+async def create_job(body: JobCreate, pulse: PulseDep) -> JobOut:
+    """Create a job: a name, a schedule (``cron`` + ``timezone`` or ``interval_seconds``) and
+    a target (``command`` or ``handler``)."""
+    job = new_job(body.model_dump(exclude_unset=True), pulse.clock.now())
+    job = await pulse.store.create_job(job)
+    pulse.jobs_changed(JobChanged(job.id, "created"))
+    return JobOut.of(job)
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut, responses=_ERRORS)
+async def get_job(job_id: str, pulse: PulseDep) -> JobOut:
+    return JobOut.of(await pulse.store.get_job(job_id))
+
+
+@router.patch("/jobs/{job_id}", response_model=JobOut, responses=_ERRORS)
+async def update_job(job_id: str, body: JobUpdate, pulse: PulseDep) -> JobOut:
+    """Change any of the fields given; a new schedule starts counting from now."""
+    job = await pulse.store.get_job(job_id)
+    changed = change_job(job, body.model_dump(exclude_unset=True), pulse.clock.now())
+    job = await pulse.store.update_job(changed)
+    pulse.jobs_changed(JobChanged(job.id, "updated"))
+    return JobOut.of(job)
+
+
+@router.delete("/jobs/{job_id}", status_code=204, responses=_ERRORS)
+async def delete_job(job_id: str, pulse: PulseDep) -> Response:
+    """Delete the job and its history."""
+    await pulse.store.delete_job(job_id)
+    pulse.jobs_changed(JobChanged(job_id, "deleted"))
+    return Response(status_code=204)
+
+
+@router.post("/jobs/{job_id}/pause", response_model=JobOut, responses=_ERRORS)
+async def pause_job(job_id: str, pulse: PulseDep) -> JobOut:
+    return await _set_state(pulse, job_id, "paused")
+
+
+@router.post("/jobs/{job_id}/resume", response_model=JobOut, responses=_ERRORS)
+async def resume_job(job_id: str, pulse: PulseDep) -> JobOut:
+    """Resume; slots missed while paused do not run."""
+    return await _set_state(pulse, job_id, "active")
+
+
+async def _set_state(pulse: PulseDep, job_id: str, state: str) -> JobOut:
+    job = await pulse.store.get_job(job_id)
+    job = await pulse.store.update_job(change_job(job, {"state": state}, pulse.clock.now()))
+    pulse.jobs_changed(JobChanged(job.id, "updated"))
+    return JobOut.of(job)
+
+
+@router.post("/jobs/{job_id}/trigger", status_code=202, response_model=TriggerResponse, responses=_ERRORS)
+async def trigger_job(job_id: str, pulse: PulseDep) -> TriggerResponse:
+    """Run the job now. The answer names the execution that will record the run."""
+    job = await pulse.store.get_job(job_id)
+    request = await pulse.engine.trigger(job)
+    return TriggerResponse(
+        run_request_id=request.id, execution_id=request.execution_id, job_id=job.id
+    )
+
+
+@router.get(
+    "/jobs/{job_id}/executions", response_model=ListExecutionsResponse, responses=_ERRORS
+)
+async def list_executions(
+    job_id: str,
+    pulse: PulseDep,
+    limit: Annotated[int, Query(ge=1, le=500, description="Page size, 1 to 500.")] = 50,
+    offset: Annotated[int, Query(ge=0, description="Executions to skip.")] = 0,
+    status: Annotated[ExecutionStatus | None, Query(description="Only this status.")] = None,
+) -> ListExecutionsResponse:
+    """A page of the job's executions, newest first (the seed's list)."""
+    page = await pulse.store.list_executions(
+        job_id, limit, offset, None if status is None else Status(status)
+    )
+    items = [PulseExecution.of(e) for e in page.items]
+    return ListExecutionsResponse(
+        executions=items,
+        count=len(items),
+        total=page.total,
+        has_more=offset + len(items) < page.total,
+    )

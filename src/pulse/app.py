@@ -1,0 +1,128 @@
+"""The Pulse object: what an application embeds, and what ``pulse serve`` runs.
+
+    import pulse
+
+    app = pulse.Pulse()
+
+    @app.handler("send-report")
+    def send_report(ctx: pulse.RunContext) -> str:
+        print("sending", ctx.payload)
+        return "sent 3 reports"
+
+    asgi = app.asgi()   # serve with uvicorn, or mount in your own Starlette/FastAPI app
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from fastapi import FastAPI
+
+from pulse.clock import Clock, SystemClock
+from pulse.engine.engine import Engine
+from pulse.engine.handlers import Handler
+from pulse.errors import PulseError
+from pulse.events import EventHub, JobChanged
+from pulse.jobs import new_job
+from pulse.settings import Settings
+from pulse.store import Store, open_store
+
+log = logging.getLogger("pulse")
+H = TypeVar("H", bound=Handler)
+
+
+class Pulse:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        store: Store | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.settings = settings or Settings.from_env()
+        self.clock = clock or SystemClock()
+        self.hub = EventHub()
+        self.handlers: dict[str, Handler] = {}
+        self._store = store
+        self._engine: Engine | None = None
+        self.demo = False
+
+    def handler(self, name: str | None = None) -> Callable[[H], H]:
+        """Register a function (sync or async, taking a :class:`RunContext`) as the Python
+        handler ``name`` (default: the function's name). Jobs name it in ``handler``."""
+
+        def register(fn: H) -> H:
+            key = name or getattr(fn, "__name__", "")
+            if not key:
+                raise PulseError("a handler needs a name")
+            self.handlers[key] = fn
+            return fn
+
+        return register
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.settings.store_url)
+        return self._store
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = Engine(
+                self.store, self.settings, hub=self.hub, clock=self.clock, handlers=self.handlers
+            )
+        return self._engine
+
+    async def start(self, *, loops: bool = True) -> None:
+        """Open the store (migrating it), recover, and start the ticker and workers."""
+        await self.store.open()
+        if self.demo:
+            await self._add_demo_jobs()
+        await self.engine.start(loops=loops)
+        log.info(
+            "Pulse node %s started: %s, %d workers",
+            self.engine.node_id,
+            _safe_url(self.settings.store_url),
+            self.settings.workers,
+        )
+
+    async def stop(self) -> None:
+        """Stop the engine (with the shutdown grace) and close the store."""
+        if self._engine is not None:
+            await self._engine.stop()
+        if self._store is not None:
+            await self._store.close()
+
+    def jobs_changed(self, event: JobChanged) -> None:
+        self.hub.publish(event)
+        self.engine.notify_jobs_changed()
+
+    def asgi(self, *, manage_lifecycle: bool = True) -> FastAPI:
+        """The ASGI app (REST API, WebSocket, UI) of this Pulse."""
+        from pulse.api.app import create_app
+
+        return create_app(self, manage_lifecycle=manage_lifecycle)
+
+    async def _add_demo_jobs(self) -> None:
+        from pulse.demo import DEMO_JOBS
+
+        if await self.store.list_jobs():
+            return
+        for fields in DEMO_JOBS:
+            await self.store.create_job(new_job(dict(fields), self.clock.now()))
+        log.info("added %d demo jobs", len(DEMO_JOBS))
+
+
+def _safe_url(url: str) -> str:
+    """The URL without a password, for logs."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}" if ":" in creds else url
+    return url
+
+

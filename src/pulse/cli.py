@@ -1,0 +1,368 @@
+"""The ``pulse`` command: ``serve`` runs a node; the other commands talk to a running server
+over its REST API (``--url``, default the local one), human-readable by default, ``--json`` for
+scripts."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+import httpx
+
+from pulse.errors import PulseError
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+# -- serve --------------------------------------------------------------------------------------
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from pulse.app import Pulse
+    from pulse.settings import Settings
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = Settings.from_env(
+        host=args.host,
+        port=args.port,
+        data_dir=None if args.data_dir is None else __import__("pathlib").Path(args.data_dir),
+        database_url=args.database_url,
+        workers=args.workers,
+        node_id=args.node_id,
+    )
+    if args.app:
+        module_name, _, attr = args.app.partition(":")
+        pulse = getattr(importlib.import_module(module_name), attr or "app")
+        if not isinstance(pulse, Pulse):
+            _fail(f"--app {args.app}: not a pulse.Pulse object")
+        pulse.settings = settings
+    else:
+        pulse = Pulse(settings)
+    pulse.demo = args.demo
+    config = uvicorn.Config(
+        pulse.asgi(),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=False,
+        timeout_graceful_shutdown=3,
+        ws_ping_interval=20,
+    )
+    print(f"Pulse on http://{_url_host(settings.host)}:{settings.port}", flush=True)
+    uvicorn.Server(config).run()
+    return 0
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+# -- client -------------------------------------------------------------------------------------
+class Client:
+    def __init__(self, url: str, token: str | None) -> None:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        self.base = url.rstrip("/")
+        self.http = httpx.Client(base_url=self.base + "/api/pulse", headers=headers, timeout=30)
+
+    def call(self, method: str, path: str, **kw: Any) -> Any:
+        try:
+            r = self.http.request(method, path, **kw)
+        except httpx.TransportError as e:
+            _fail(f"cannot reach Pulse at {self.base} ({e}); is `pulse serve` running?", code=2)
+        if r.status_code >= 400:
+            try:
+                detail = r.json().get("detail", r.text)
+            except ValueError:
+                detail = r.text
+            _fail(f"{detail} (HTTP {r.status_code})")
+        if r.status_code == 204:
+            return None
+        if r.headers.get("content-type", "").startswith("application/json"):
+            return r.json()
+        return r.text
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def _out(args: argparse.Namespace, data: Any, human: str) -> None:
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        print(human)
+
+
+def _ago(ts: str | None) -> str:
+    if not ts:
+        return "-"
+    when = datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    secs = (datetime.now(UTC) - when).total_seconds()
+    future = secs < 0
+    secs = abs(secs)
+    if secs < 60:
+        text = f"{int(secs)}s"
+    elif secs < 3600:
+        text = f"{int(secs // 60)}m"
+    elif secs < 86400:
+        text = f"{int(secs // 3600)}h"
+    else:
+        text = f"{int(secs // 86400)}d"
+    return f"in {text}" if future else f"{text} ago"
+
+
+def _dur(ms: int | None) -> str:
+    if ms is None:
+        return "-"
+    if ms < 1000:
+        return f"{ms}ms"
+    if ms < 60000:
+        return f"{ms / 1000:.1f}s"
+    return f"{ms // 60000}m{(ms % 60000) // 1000:02d}s"
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    for r in rows:
+        lines.append("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _job_text(job: dict[str, Any]) -> str:
+    target = job["command"] if job["command"] is not None else f"handler {job['handler']}"
+    lines = [
+        f"{job['name']}  ({job['id']})",
+        f"  schedule   {job['schedule_description']}",
+        f"  runs       {target}",
+        f"  state      {job['state']}",
+        f"  next run   {job['next_run_at'] or '-'} ({_ago(job['next_run_at'])})",
+        f"  last run   {job['last_status'] or '-'} {_dur(job['last_duration_ms'])}"
+        f" {job['last_execution_id'] or ''}".rstrip(),
+        f"  overlap    {job['overlap']}, timeout {job['timeout_seconds'] or 'none'}",
+    ]
+    if job["skipped_count"]:
+        lines.append(f"  skipped    {job['skipped_count']} firing(s), last {_ago(job['last_skipped_at'])}")
+    return "\n".join(lines)
+
+
+def _job_fields(args: argparse.Namespace, *, creating: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if creating or args.name is not None:
+        body["name"] = args.name
+    for key in ("command", "handler", "cron", "timezone", "cwd", "description", "overlap"):
+        value = getattr(args, key, None)
+        if value is not None:
+            body[key] = value
+    if args.every is not None:
+        body["interval_seconds"] = args.every
+    if args.timeout is not None:
+        body["timeout_seconds"] = args.timeout
+    if args.payload is not None:
+        try:
+            body["payload"] = json.loads(args.payload)
+        except ValueError as e:
+            _fail(f"--payload must be JSON: {e}")
+    if args.env:
+        env = {}
+        for item in args.env:
+            key, sep, value = item.partition("=")
+            if not sep:
+                _fail(f"--env {item!r}: expected KEY=VALUE")
+            env[key] = value
+        body["env"] = env
+    if args.paused:
+        body["state"] = "paused"
+    return body
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    c = Client(args.url, args.token)
+    action = args.action
+    if action == "list":
+        data = c.call("GET", "/jobs")
+        rows = [
+            [
+                j["id"],
+                j["name"],
+                j["schedule_description"],
+                j["state"],
+                _ago(j["next_run_at"]),
+                f"{j['last_status'] or '-'} {_dur(j['last_duration_ms'])}",
+            ]
+            for j in data["jobs"]
+        ]
+        _out(args, data, _table(rows, ["ID", "NAME", "SCHEDULE", "STATE", "NEXT", "LAST"]) if rows else "no jobs yet")
+    elif action == "add":
+        job = c.call("POST", "/jobs", json=_job_fields(args, creating=True))
+        _out(args, job, f"created {job['id']}\n{_job_text(job)}")
+    elif action == "show":
+        job = c.call("GET", f"/jobs/{args.job}")
+        _out(args, job, _job_text(job))
+    elif action == "edit":
+        job = c.call("PATCH", f"/jobs/{args.job}", json=_job_fields(args, creating=False))
+        _out(args, job, f"updated {job['id']}\n{_job_text(job)}")
+    elif action == "rm":
+        c.call("DELETE", f"/jobs/{args.job}")
+        _out(args, {"deleted": args.job}, f"deleted {args.job}")
+    elif action in ("pause", "resume"):
+        job = c.call("POST", f"/jobs/{args.job}/{action}")
+        _out(args, job, f"{job['name']} ({job['id']}) is {job['state']}")
+    elif action == "run":
+        data = c.call("POST", f"/jobs/{args.job}/trigger")
+        _out(args, data, f"queued {data['execution_id']} (run request {data['run_request_id']})")
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    c = Client(args.url, args.token)
+    params: dict[str, Any] = {"limit": args.limit, "offset": args.offset}
+    if args.status:
+        params["status"] = args.status
+    data = c.call("GET", f"/jobs/{args.job}/executions", params=params)
+    rows = [
+        [
+            e["id"],
+            e["status"],
+            _ago(e["started_at"]),
+            _dur(e["duration_ms"]),
+            e["trigger"],
+            (e["error_message"] or e["result_summary"] or "")[:60],
+        ]
+        for e in data["executions"]
+    ]
+    human = _table(rows, ["EXECUTION", "STATUS", "STARTED", "DURATION", "TRIGGER", "RESULT"]) if rows else "no executions"
+    human += f"\n{data['count']} of {data['total']}" + (" (more: --offset)" if data["has_more"] else "")
+    _out(args, data, human)
+    return 0
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    c = Client(args.url, args.token)
+    if not args.follow:
+        try:
+            with c.http.stream("GET", f"/executions/{args.execution}/logs") as r:
+                if r.status_code >= 400:
+                    r.read()
+                    _fail(f"{r.json().get('detail')} (HTTP {r.status_code})")
+                for piece in r.iter_text():
+                    sys.stdout.write(piece)
+        except httpx.TransportError as e:
+            _fail(f"cannot reach Pulse at {c.base} ({e}); is `pulse serve` running?", code=2)
+        return 0
+    after = 0
+    while True:
+        data = c.call(
+            "GET", f"/executions/{args.execution}/log-chunks", params={"after_seq": after, "limit": 1000}
+        )
+        for chunk in data["chunks"]:
+            sys.stdout.write(chunk["text"])
+        sys.stdout.flush()
+        after = data["next_seq"]
+        if data["status"] != "running" and not data["chunks"]:
+            e = c.call("GET", f"/executions/{args.execution}/log-chunks", params={"after_seq": after, "limit": 1})
+            if not e["chunks"]:
+                print(f"-- execution {data['status']}", file=sys.stderr)
+                return 0 if data["status"] == "completed" else 1
+        if not data["chunks"]:
+            time.sleep(0.5)
+
+
+# -- parser -------------------------------------------------------------------------------------
+def _client_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--url", default=os.environ.get("PULSE_URL", DEFAULT_URL), help="server URL")
+    p.add_argument("--token", default=os.environ.get("PULSE_API_TOKEN"), help="API token")
+    p.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+
+def _job_options(p: argparse.ArgumentParser, *, creating: bool) -> None:
+    if creating:
+        p.add_argument("name")
+    else:
+        p.add_argument("--name")
+    p.add_argument("--command", "-c", help="shell command")
+    p.add_argument("--handler", help="registered Python handler")
+    p.add_argument("--payload", help="JSON payload for the handler")
+    p.add_argument("--every", type=int, metavar="SECONDS", help="fixed interval")
+    p.add_argument("--cron", help="cron expression, e.g. '*/5 * * * *' or @daily")
+    p.add_argument("--timezone", "--tz", dest="timezone", help="IANA time zone for --cron")
+    p.add_argument("--timeout", type=float, metavar="SECONDS")
+    p.add_argument("--overlap", choices=["forbid", "allow"])
+    p.add_argument("--cwd")
+    p.add_argument("--env", action="append", metavar="KEY=VALUE")
+    p.add_argument("--description")
+    p.add_argument("--paused", action="store_true", help="create or set the job paused")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="pulse", description=__doc__)
+    sub = root.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run a Pulse node (scheduler, workers, API, UI)")
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default $PORT or 8000)")
+    serve.add_argument("--data-dir", help="data directory (default $PULSE_DATA_DIR or ./data)")
+    serve.add_argument("--database-url", help="sqlite:///FILE or postgresql://…")
+    serve.add_argument("--workers", type=int, help="executions run at once (default 8)")
+    serve.add_argument("--node-id", help="this node's name (default host:pid)")
+    serve.add_argument("--demo", action="store_true", help="add demo jobs to an empty store")
+    serve.add_argument("--app", help="module:attribute of your pulse.Pulse with handlers")
+    serve.set_defaults(fn=cmd_serve)
+
+    jobs = sub.add_parser("jobs", help="manage jobs")
+    jsub = jobs.add_subparsers(dest="action", required=True)
+    p = jsub.add_parser("list", help="list jobs")
+    _client_options(p)
+    p = jsub.add_parser("add", help="create a job")
+    _job_options(p, creating=True)
+    _client_options(p)
+    for name, text in (("show", "show a job"), ("rm", "delete a job and its history"),
+                       ("pause", "pause a job"), ("resume", "resume a job"), ("run", "run a job now")):
+        p = jsub.add_parser(name, help=text)
+        p.add_argument("job")
+        _client_options(p)
+    p = jsub.add_parser("edit", help="change a job")
+    p.add_argument("job")
+    _job_options(p, creating=False)
+    _client_options(p)
+    jobs.set_defaults(fn=cmd_jobs)
+
+    hist = sub.add_parser("history", help="a job's executions, newest first")
+    hist.add_argument("job")
+    hist.add_argument("--status", choices=["running", "completed", "failed"])
+    hist.add_argument("--limit", type=int, default=20)
+    hist.add_argument("--offset", type=int, default=0)
+    _client_options(hist)
+    hist.set_defaults(fn=cmd_history)
+
+    logs = sub.add_parser("logs", help="an execution's log")
+    logs.add_argument("execution")
+    logs.add_argument("--follow", "-f", action="store_true", help="keep printing until it ends")
+    _client_options(logs)
+    logs.set_defaults(fn=cmd_logs)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.fn(args))
+    except PulseError as e:
+        _fail(str(e))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,201 @@
+"""Capture of one execution's output: lines time-stamped and tagged with their stream, stored in
+chunks as they come, published live, and capped.
+
+The cap keeps the head and the tail of the log. The first half of the cap is written to the store
+as output arrives; past it, lines go to a bounded in-memory tail (the other half of the cap), and
+the oldest tail lines are dropped as new ones come. When the execution ends, a marker saying how
+many bytes were dropped is stored, then the tail. Memory stays within the cap whatever the job
+prints, and the disk within the cap plus the marker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+from collections import deque
+from datetime import datetime
+
+from pulse.clock import Clock, format_ts
+from pulse.events import EventHub, LogLines
+from pulse.models import LogChunk, LogStream
+from pulse.store.base import Store
+
+_TAGS = {
+    LogStream.STDOUT: "",
+    LogStream.STDERR: "[stderr] ",
+    LogStream.LOG: "[log] ",
+    LogStream.SYSTEM: "[pulse] ",
+}
+MAX_LINE = 64 * 1024  # a longer line is split, so one endless line cannot grow memory
+CHUNK_BYTES = 64 * 1024  # consecutive lines of one stream are stored together up to this size
+FLUSH_BYTES = 256 * 1024  # pending output that makes the writer wait for the store
+FLUSH_SECONDS = 0.25
+
+
+def format_lines(ts: datetime, stream: LogStream, lines: list[str]) -> str:
+    prefix = f"[{format_ts(ts)}] {_TAGS[stream]}"
+    return "".join(f"{prefix}{line}\n" for line in lines)
+
+
+class LogSink:
+    """Receives the output of one execution. ``write`` is called from the event loop."""
+
+    def __init__(
+        self,
+        execution_id: str,
+        store: Store,
+        hub: EventHub,
+        clock: Clock,
+        cap_bytes: int,
+    ) -> None:
+        self.execution_id = execution_id
+        self._store = store
+        self._hub = hub
+        self._clock = clock
+        self._head_budget = cap_bytes // 2
+        self._tail_budget = cap_bytes - self._head_budget
+        self._seq = 0
+        self._stored = 0
+        self.total_bytes = 0
+        self.dropped_bytes = 0
+        self._pending: list[tuple[datetime, LogStream, str, int]] = []
+        self._pending_bytes = 0
+        self._tail: deque[tuple[datetime, LogStream, str, int]] = deque()
+        self._tail_bytes = 0
+        self._in_tail = False
+        self.last_line: dict[LogStream, str] = {}
+        self._flusher: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    # -- input --------------------------------------------------------------------------------
+    def write_lines(self, stream: LogStream, lines: list[str], ts: datetime | None = None) -> None:
+        """Add whole lines (without their newline) of ``stream``."""
+        if not lines:
+            return
+        when = ts or self._clock.now()
+        for line in reversed(lines):
+            if line.strip():
+                self.last_line[stream] = line
+                break
+        text = format_lines(when, stream, lines)
+        size = len(text.encode("utf-8", "surrogatepass"))
+        self.total_bytes += size
+        if not self._in_tail and self._stored + self._pending_bytes + size <= self._head_budget:
+            self._pending.append((when, stream, text, size))
+            self._pending_bytes += size
+        else:
+            self._in_tail = True
+            self._publish(when, stream, text, None)
+            self._tail.append((when, stream, text, size))
+            self._tail_bytes += size
+            while self._tail_bytes > self._tail_budget and self._tail:
+                *_, old = self._tail.popleft()
+                self._tail_bytes -= old
+                self.dropped_bytes += old
+        self._ensure_flusher()
+
+    def note(self, text: str) -> None:
+        """A line of Pulse's own (timeout, shutdown, traceback header)."""
+        self.write_lines(LogStream.SYSTEM, text.splitlines() or [""])
+
+    @property
+    def needs_flush(self) -> bool:
+        return self._pending_bytes >= FLUSH_BYTES
+
+    # -- output -------------------------------------------------------------------------------
+    def _ensure_flusher(self) -> None:
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(FLUSH_SECONDS)
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Store and publish what is pending."""
+        async with self._lock:
+            if not self._pending:
+                return
+            pending, self._pending = self._pending, []
+            self._pending_bytes = 0
+            chunks = self._chunk(pending)
+            await self._store.append_logs(self.execution_id, chunks)
+            for ch in chunks:
+                self._stored += len(ch.text.encode("utf-8", "surrogatepass"))
+                self._publish(ch.ts, ch.stream, ch.text, ch.seq)
+
+    def _chunk(self, items: list[tuple[datetime, LogStream, str, int]]) -> list[LogChunk]:
+        chunks: list[LogChunk] = []
+        cur_stream: LogStream | None = None
+        cur_ts: datetime | None = None
+        parts: list[str] = []
+        size = 0
+        for when, stream, text, n in items:
+            if parts and (stream != cur_stream or size + n > CHUNK_BYTES):
+                self._seq += 1
+                assert cur_ts is not None and cur_stream is not None
+                chunks.append(LogChunk(self._seq, cur_ts, cur_stream, "".join(parts)))
+                parts, size = [], 0
+            if not parts:
+                cur_stream, cur_ts = stream, when
+            parts.append(text)
+            size += n
+        if parts:
+            self._seq += 1
+            assert cur_ts is not None and cur_stream is not None
+            chunks.append(LogChunk(self._seq, cur_ts, cur_stream, "".join(parts)))
+        return chunks
+
+    def _publish(self, ts: datetime, stream: LogStream, text: str, seq: int | None) -> None:
+        self._hub.publish(LogLines(self.execution_id, seq, format_ts(ts), stream.value, text))
+
+    async def close(self) -> None:
+        """Store everything left: pending head lines, then the drop marker and the tail."""
+        if self._flusher is not None and not self._flusher.done():
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        await self.flush()
+        if not self._tail:
+            return
+        rest: list[tuple[datetime, LogStream, str, int]] = []
+        if self.dropped_bytes:
+            now = self._clock.now()
+            cap = self._head_budget + self._tail_budget
+            marker = format_lines(
+                now,
+                LogStream.SYSTEM,
+                [
+                    f"… {self.dropped_bytes} bytes dropped (log cap {cap} bytes: "
+                    "the head and the tail are kept) …"
+                ],
+            )
+            rest.append((now, LogStream.SYSTEM, marker, len(marker)))
+        rest.extend(self._tail)
+        self._tail.clear()
+        self._tail_bytes = 0
+        await self._store.append_logs(self.execution_id, self._chunk(rest))
+
+
+class LineSplitter:
+    """Turns a byte stream into lines: decodes UTF-8 incrementally (invalid bytes become U+FFFD,
+    never an error) and splits over-long lines at ``MAX_LINE`` characters."""
+
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._partial = ""
+
+    def feed(self, data: bytes) -> list[str]:
+        text = self._partial + self._decoder.decode(data)
+        lines = text.split("\n")
+        self._partial = lines.pop()
+        while len(self._partial) > MAX_LINE:
+            lines.append(self._partial[:MAX_LINE])
+            self._partial = self._partial[MAX_LINE:]
+        return [ln.removesuffix("\r") for ln in lines]
+
+    def finish(self) -> list[str]:
+        text = self._partial + self._decoder.decode(b"", final=True)
+        self._partial = ""
+        return [text] if text else []

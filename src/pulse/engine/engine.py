@@ -1,0 +1,337 @@
+"""The engine of one node: ticker, workers and recovery, around one store and one event hub.
+
+Lifecycle of a run (see DESIGN.md): the ticker queues a run request for a due slot; a worker
+claims it, records the execution ``running`` and announces it; the runner captures the output; the
+end is recorded in one update and announced once. A node heartbeats; executions of a node that
+stopped heartbeating (or of this host's previous process) are recorded ``failed``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from pulse import ids
+from pulse.clock import Clock, SystemClock
+from pulse.engine.capture import LogSink
+from pulse.engine.handlers import Handler, install_capture
+from pulse.engine.runner import RunHandle, Runner
+from pulse.engine.ticker import Ticker
+from pulse.errors import NotFoundError
+from pulse.events import (
+    EventHub,
+    ExecutionCompleted,
+    ExecutionFailed,
+    ExecutionStarted,
+)
+from pulse.models import (
+    Execution,
+    ExecutionResult,
+    ExecutionStatus,
+    Job,
+    RunRequest,
+    Trigger,
+)
+from pulse.settings import Settings
+from pulse.store.base import NodeInfo, Store
+
+log = logging.getLogger("pulse.engine")
+
+
+class Engine:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        hub: EventHub | None = None,
+        clock: Clock | None = None,
+        handlers: Mapping[str, Handler] | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.hub = hub or EventHub()
+        self.clock = clock or SystemClock()
+        self.node_id = settings.node_id
+        self.ticker = Ticker(store, self.clock, self.hub)
+        self.runner = Runner(self.clock, handlers if handlers is not None else {})
+        self._running: dict[str, RunHandle] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loops: list[asyncio.Task[None]] = []
+        self._wake_worker = asyncio.Event()
+        self._wake_ticker = asyncio.Event()
+        self._slot_free = asyncio.Event()
+        self._stopping = False
+        self._started_at = self.clock.now()
+
+    # -- public -------------------------------------------------------------------------------
+    @property
+    def running_count(self) -> int:
+        return len(self._running)
+
+    async def start(self, *, loops: bool = True) -> None:
+        """Register the node, recover what a previous process left, start the loops.
+
+        With ``loops=False`` nothing runs by itself: tests drive ``tick`` and ``run_pending``."""
+        install_capture()
+        await self._heartbeat()
+        await self.recover_restarted()
+        if loops:
+            self._loops = [
+                asyncio.create_task(self._ticker_loop(), name="pulse-ticker"),
+                asyncio.create_task(self._worker_loop(), name="pulse-workers"),
+                asyncio.create_task(self._heartbeat_loop(), name="pulse-heartbeat"),
+            ]
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop claiming; let running executions finish for up to ``grace`` seconds, then kill
+        them and record them ``failed`` ("shut down")."""
+        self._stopping = True
+        grace = self.settings.shutdown_grace_seconds if grace is None else grace
+        for t in self._loops:
+            t.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        self._loops = []
+        if self._tasks:
+            _done, pending = await asyncio.wait(set(self._tasks), timeout=grace)
+            if pending:
+                for handle in list(self._running.values()):
+                    handle.abort("shut down")
+                await asyncio.wait(pending, timeout=10)
+        # Requests this node claimed but never started go back to the queue for other nodes.
+        with contextlib.suppress(Exception):
+            await self.store.requeue_claimed(self.node_id)
+            await self.store.remove_node(self.node_id)
+
+    def notify_queued(self) -> None:
+        """Wake the workers now (a run request was queued on this node)."""
+        self._wake_worker.set()
+
+    def notify_jobs_changed(self) -> None:
+        """Wake the ticker (a job was created or its schedule changed)."""
+        self._wake_ticker.set()
+
+    async def tick(self, now: datetime | None = None) -> int:
+        """Fire due jobs once; returns how many run requests were queued."""
+        queued = await self.ticker.tick(now)
+        if queued:
+            self.notify_queued()
+        return queued
+
+    async def trigger(
+        self,
+        job: Job,
+        trigger: Trigger = Trigger.MANUAL,
+        rerun_of: str | None = None,
+    ) -> RunRequest:
+        """Queue a run of ``job`` now (``run now``); the request names its execution id."""
+        now = self.clock.now()
+        request = RunRequest(
+            id=ids.run_request_id(),
+            job_id=job.id,
+            execution_id=ids.execution_id(int(now.timestamp())),
+            trigger=trigger,
+            scheduled_for=None,
+            created_at=now,
+            rerun_of=rerun_of,
+        )
+        await self.store.enqueue(request)
+        self.notify_queued()
+        return request
+
+    async def run_pending(self) -> int:
+        """Claim and run queued requests until none is left ("burst" mode, for tests and
+        benchmarks); returns how many executions ran."""
+        ran = 0
+        while True:
+            reqs = await self.store.claim_run_requests(
+                self.node_id, self.settings.workers, self.clock.now()
+            )
+            if not reqs:
+                return ran
+            await asyncio.gather(*(self._execute(r) for r in reqs))
+            ran += len(reqs)
+
+    async def abort(self, execution_id: str, reason: str) -> bool:
+        handle = self._running.get(execution_id)
+        if handle is None:
+            return False
+        handle.abort(reason)
+        return True
+
+    # -- loops --------------------------------------------------------------------------------
+    async def _ticker_loop(self) -> None:
+        while not self._stopping:
+            try:
+                await self.tick()
+                now = self.clock.now()
+                horizon = now + timedelta(seconds=5)
+                nxt = await self.ticker.next_due_at(horizon)
+                delay = 5.0 if nxt is None else max(0.0, (nxt - self.clock.now()).total_seconds())
+            except Exception:
+                log.exception("ticker failed; retrying")
+                delay = 1.0
+            self._wake_ticker.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake_ticker.wait(), timeout=delay)
+
+    async def _worker_loop(self) -> None:
+        limit = self.settings.workers
+        while not self._stopping:
+            free = limit - len(self._tasks)
+            if free <= 0:
+                self._slot_free.clear()
+                await self._slot_free.wait()
+                continue
+            self._wake_worker.clear()
+            try:
+                reqs = await self.store.claim_run_requests(self.node_id, free, self.clock.now())
+            except Exception:
+                log.exception("claiming run requests failed; retrying")
+                reqs = []
+                await asyncio.sleep(1)
+            if self._stopping:
+                break
+            for req in reqs:
+                task = asyncio.create_task(self._execute(req), name=f"pulse-run-{req.execution_id}")
+                self._tasks.add(task)
+                task.add_done_callback(self._task_done)
+            if not reqs:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._wake_worker.wait(), timeout=self.settings.poll_seconds
+                    )
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._slot_free.set()
+
+    async def _heartbeat_loop(self) -> None:
+        while not self._stopping:
+            await asyncio.sleep(self.settings.heartbeat_seconds)
+            try:
+                await self._heartbeat()
+                await self.recover_lost()
+            except Exception:
+                log.exception("heartbeat failed; retrying")
+
+    # -- one execution ------------------------------------------------------------------------
+    async def _execute(self, req: RunRequest) -> None:
+        try:
+            job = await self.store.get_job(req.job_id)
+        except NotFoundError:
+            return  # deleted since it was queued; its run requests went with it
+        now = self.clock.now()
+        execution = Execution(
+            id=req.execution_id,
+            scheduled_job_id=job.id,
+            async_job_id=req.id,
+            status=ExecutionStatus.RUNNING,
+            started_at=now,
+            created_at=now,
+            updated_at=now,
+            scheduled_for=req.scheduled_for,
+            trigger=req.trigger,
+            attempt=req.attempt,
+            rerun_of=req.rerun_of,
+            node_id=self.node_id,
+        )
+        await self.store.start_execution(execution)
+        self.hub.publish(ExecutionStarted(execution.id, job.id))
+        handle = RunHandle(execution.id)
+        self._running[execution.id] = handle
+        try:
+            sink = LogSink(execution.id, self.store, self.hub, self.clock, self.settings.log_cap_bytes)
+            result = await self.runner.run(job, execution, sink, handle)
+        except asyncio.CancelledError:
+            result = self._failure(execution, "shut down")
+            await self._finish(execution, result)
+            raise
+        except Exception as e:
+            log.exception("execution %s failed inside Pulse", execution.id)
+            result = self._failure(execution, f"internal error: {e}")
+        finally:
+            self._running.pop(execution.id, None)
+        await self._finish(execution, result)
+
+    def _failure(self, execution: Execution, reason: str) -> ExecutionResult:
+        now = self.clock.now()
+        return ExecutionResult(
+            status=ExecutionStatus.FAILED,
+            completed_at=now,
+            duration_ms=max(0, round((now - execution.started_at).total_seconds() * 1000)),
+            error_message=reason,
+        )
+
+    async def _finish(self, execution: Execution, result: ExecutionResult) -> None:
+        finished = await self.store.finish_execution(execution.id, result)
+        if finished is not None:  # None: someone else recorded the end first; they announce it
+            self._announce_end(finished)
+
+    def _announce_end(self, e: Execution) -> None:
+        if e.status is ExecutionStatus.COMPLETED:
+            self.hub.publish(ExecutionCompleted(e.id, e.scheduled_job_id, e.duration_ms or 0))
+        else:
+            self.hub.publish(ExecutionFailed(e.id, e.scheduled_job_id, e.error_message or "failed"))
+
+    # -- nodes and recovery -------------------------------------------------------------------
+    async def _heartbeat(self) -> None:
+        await self.store.heartbeat(
+            NodeInfo(
+                node_id=self.node_id,
+                hostname=socket.gethostname(),
+                pid=os.getpid(),
+                started_at=self._started_at,
+                heartbeat_at=self.clock.now(),
+            )
+        )
+
+    async def recover_restarted(self) -> int:
+        """Fail the executions that an earlier process on this host left running ("node
+        restarted"): its process is gone, so they cannot finish."""
+        recovered = 0
+        host = socket.gethostname()
+        for node in await self.store.list_nodes():
+            if node.node_id == self.node_id or node.hostname != host or _alive(node.pid):
+                continue
+            recovered += await self._recover_node(node.node_id, "node restarted")
+        return recovered
+
+    async def recover_lost(self) -> int:
+        """Fail the executions of nodes whose heartbeat is older than the lease
+        ("node lost: NODE") and requeue what they had claimed but not started."""
+        recovered = 0
+        deadline = self.clock.now() - timedelta(seconds=self.settings.lease_seconds)
+        for node in await self.store.list_nodes():
+            if node.node_id != self.node_id and node.heartbeat_at < deadline:
+                recovered += await self._recover_node(node.node_id, f"node lost: {node.node_id}")
+        return recovered
+
+    async def _recover_node(self, node_id: str, reason: str) -> int:
+        count = 0
+        for e in await self.store.running_executions(node_id):
+            finished = await self.store.finish_execution(e.id, self._failure(e, reason))
+            if finished is not None:
+                count += 1
+                self._announce_end(finished)
+        await self.store.requeue_claimed(node_id)
+        await self.store.remove_node(node_id)
+        if count:
+            log.warning("recorded %d execution(s) of node %s as failed: %s", count, node_id, reason)
+            self.notify_queued()
+        return count
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

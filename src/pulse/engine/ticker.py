@@ -1,0 +1,67 @@
+"""The ticker: finds due jobs and turns each due slot into a run request, once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pulse import ids
+from pulse.clock import Clock
+from pulse.events import EventHub, JobChanged
+from pulse.models import Overlap, RunRequest, Trigger
+from pulse.schedules import latest_slot_at_or_before, next_fire_after
+from pulse.store.base import FireOutcome, Firing, Store
+
+BATCH = 1000
+
+
+class Ticker:
+    def __init__(self, store: Store, clock: Clock, hub: EventHub) -> None:
+        self._store = store
+        self._clock = clock
+        self._hub = hub
+
+    async def tick(self, now: datetime | None = None) -> int:
+        """Fire every job due at ``now``; returns how many run requests were queued.
+
+        A job that missed several slots (Pulse was down) runs once, for the latest missed slot,
+        and its next slot is the first one after ``now``: downtime never causes a burst."""
+        now = now or self._clock.now()
+        queued = 0
+        while True:
+            jobs = await self._store.due_jobs(now, BATCH)
+            if not jobs:
+                return queued
+            firings = []
+            for job in jobs:
+                assert job.next_run_at is not None
+                slot = latest_slot_at_or_before(job.schedule, job.next_run_at, now, job.next_run_at)
+                request = RunRequest(
+                    id=ids.run_request_id(),
+                    job_id=job.id,
+                    execution_id=ids.execution_id(int(now.timestamp())),
+                    trigger=Trigger.SCHEDULE,
+                    scheduled_for=slot,
+                    created_at=now,
+                )
+                firings.append(
+                    Firing(
+                        job_id=job.id,
+                        expected_next_run_at=job.next_run_at,
+                        new_next_run_at=next_fire_after(job.schedule, now, job.next_run_at),
+                        request=request,
+                        forbid_overlap=job.overlap is Overlap.FORBID,
+                    )
+                )
+            outcomes = await self._store.fire(firings)
+            for firing, outcome in zip(firings, outcomes, strict=True):
+                if outcome is FireOutcome.QUEUED:
+                    queued += 1
+                elif outcome is FireOutcome.SKIPPED:
+                    self._hub.publish(JobChanged(firing.job_id, "skipped"))
+            if len(jobs) < BATCH:
+                return queued
+
+    async def next_due_at(self, horizon: datetime) -> datetime | None:
+        """The earliest ``next_run_at`` of an active job up to ``horizon``, if any."""
+        jobs = await self._store.due_jobs(horizon, 1)
+        return jobs[0].next_run_at if jobs else None

@@ -1,0 +1,136 @@
+"""Events Pulse announces, and the hub that fans them out to subscribers (WebSocket clients,
+tests, other nodes).
+
+Each subscriber has a bounded queue. Publishing never waits: a subscriber whose queue is full is
+cut off (its ``overflowed`` flag is set and it is dropped), so a slow or dead WebSocket client can
+never slow the scheduler. A WebSocket client that is cut off reconnects and re-reads state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+JobChange = Literal["created", "updated", "deleted", "skipped"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionStarted:
+    execution_id: str
+    job_id: str
+    type: Literal["pulse_execution_started"] = "pulse_execution_started"
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionCompleted:
+    execution_id: str
+    job_id: str
+    duration_ms: int
+    type: Literal["pulse_execution_completed"] = "pulse_execution_completed"
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionFailed:
+    execution_id: str
+    job_id: str
+    error: str
+    type: Literal["pulse_execution_failed"] = "pulse_execution_failed"
+
+
+@dataclass(frozen=True, slots=True)
+class JobChanged:
+    job_id: str
+    change: JobChange
+    type: Literal["pulse_job_changed"] = "pulse_job_changed"
+
+
+@dataclass(frozen=True, slots=True)
+class LogLines:
+    """Lines of a running execution's log, as captured. ``seq`` is the stored chunk's number, or
+    None for lines past the log cap that are shown live but not kept."""
+
+    execution_id: str
+    seq: int | None
+    ts: str
+    stream: str
+    text: str
+    type: Literal["pulse_execution_log"] = "pulse_execution_log"
+
+
+Event = ExecutionStarted | ExecutionCompleted | ExecutionFailed | JobChanged | LogLines
+
+
+def to_message(event: Event) -> dict[str, Any]:
+    """The JSON object sent over the WebSocket, with ``type`` first."""
+    body = asdict(event)
+    return {"type": body.pop("type"), **body}
+
+
+def from_message(message: dict[str, Any]) -> Event:
+    """The inverse of :func:`to_message` (for events that crossed nodes)."""
+    kinds: dict[str, type[Event]] = {
+        "pulse_execution_started": ExecutionStarted,
+        "pulse_execution_completed": ExecutionCompleted,
+        "pulse_execution_failed": ExecutionFailed,
+        "pulse_job_changed": JobChanged,
+        "pulse_execution_log": LogLines,
+    }
+    body = dict(message)
+    kind = kinds[body.pop("type")]
+    return kind(**body)
+
+
+class Subscriber:
+    """One receiver of events, with a bounded buffer. Log lines reach it only for the
+    executions it follows."""
+
+    def __init__(self, hub: EventHub, maxsize: int) -> None:
+        self._hub = hub
+        self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize)
+        self.follows: set[str] = set()
+        self.overflowed = False
+        self.all_logs = False
+
+    def wants(self, event: Event) -> bool:
+        if isinstance(event, LogLines):
+            return self.all_logs or event.execution_id in self.follows
+        return True
+
+    async def get(self) -> Event:
+        return await self.queue.get()
+
+    def close(self) -> None:
+        self._hub.unsubscribe(self)
+
+
+class EventHub:
+    """In-process fan-out of events to subscribers."""
+
+    def __init__(self, buffer: int = 2000) -> None:
+        self._subscribers: set[Subscriber] = set()
+        self._buffer = buffer
+
+    def subscribe(self, *, all_logs: bool = False, buffer: int | None = None) -> Subscriber:
+        sub = Subscriber(self, buffer or self._buffer)
+        sub.all_logs = all_logs
+        self._subscribers.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        self._subscribers.discard(sub)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    def publish(self, event: Event) -> None:
+        """Deliver ``event`` to every interested subscriber without waiting."""
+        for sub in list(self._subscribers):
+            if not sub.wants(event):
+                continue
+            try:
+                sub.queue.put_nowait(event)
+            except asyncio.QueueFull:
+                sub.overflowed = True
+                self._subscribers.discard(sub)

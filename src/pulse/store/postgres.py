@@ -1,0 +1,387 @@
+"""The PostgreSQL store: several Pulse nodes share one database.
+
+Every method borrows a connection from a pool (psycopg 3, async) for one statement or one
+transaction; nothing is cached between calls, so any node may serve any request. What SQLite
+gets from its single writer, this store gets from the database: row locks and conditional
+updates decide who fires a slot, ``FOR UPDATE SKIP LOCKED`` who runs a request, and writes that
+must be atomic are one statement (data-modifying CTEs) or one transaction.
+
+Driver errors become :class:`~pulse.errors.StoreError` in one place, :meth:`PostgresStore._use`;
+a lost server or an exhausted pool becomes :class:`~pulse.errors.StoreUnavailableError`, and
+the pool is then checked so the next call gets a live connection instead of another dead one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import DictRow, dict_row
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from pulse.clock import format_ts, parse_ts
+from pulse.errors import NotFoundError, StoreError, StoreUnavailableError
+from pulse.models import (
+    Execution,
+    ExecutionResult,
+    ExecutionStatus,
+    Job,
+    LogChunk,
+    Page,
+    RunRequest,
+)
+from pulse.store import queries
+from pulse.store.base import FireOutcome, Firing, NodeInfo, Store
+from pulse.store.rows import (
+    chunk_from,
+    execution_from,
+    execution_row,
+    job_from,
+    job_row,
+    run_request_from,
+    run_request_row,
+    ts,
+)
+from pulse.store.sqlite import SMALL_LOG_BYTES
+
+Q = queries.load("postgres.sql")
+
+Connection = psycopg.AsyncConnection[DictRow]
+
+# Any constant works as long as every node uses the same one: it names the lock that serialises
+# migrations when several nodes start at once. ASCII "pulse".
+_MIGRATION_LOCK = 0x70756C7365
+
+# From this many chunks on, append_logs streams them with COPY: one round trip and no per-row
+# statement overhead. Below it, a pipelined executemany is as fast and simpler to reason about.
+_COPY_FROM = 64
+
+
+def _text(value: str) -> str:
+    """PostgreSQL text cannot hold NUL; output of a user's command can. Replace it (with U+FFFD,
+    as undecodable bytes are) rather than lose the whole chunk to an error."""
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
+
+
+def _opt_text(value: str | None) -> str | None:
+    return None if value is None else _text(value)
+
+
+class PostgresStore(Store):
+    """Store on a PostgreSQL database named by ``url`` (``postgresql://user@host:port/db``).
+
+    ``timeout`` bounds how long a call waits for a connection: while the server is away, calls
+    fail after it with StoreUnavailableError (the API answers 503) instead of hanging."""
+
+    def __init__(
+        self, url: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 5.0
+    ) -> None:
+        self.url = url
+        self._min_size = min_size
+        self._max_size = max_size
+        self._timeout = timeout
+        self._pool: AsyncConnectionPool[Connection] | None = None
+
+    # -- plumbing -----------------------------------------------------------------------------
+    async def open(self) -> None:
+        if self._pool is not None:
+            return
+        pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
+            self.url,
+            connection_class=psycopg.AsyncConnection[DictRow],
+            # Autocommit: a single statement is its own transaction (one round trip, no BEGIN);
+            # methods that need more open a transaction explicitly.
+            kwargs={"autocommit": True, "row_factory": dict_row},
+            min_size=self._min_size,
+            max_size=self._max_size,
+            timeout=self._timeout,
+            name="pulse",
+            open=False,
+        )
+        try:
+            await pool.open(wait=True, timeout=self._timeout)
+        except PoolTimeout as e:
+            await pool.close()
+            raise StoreUnavailableError(f"cannot connect to PostgreSQL: {e}") from e
+        self._pool = pool
+        try:
+            await self._migrate()
+        except BaseException:
+            self._pool = None
+            await pool.close()
+            raise
+
+    async def close(self) -> None:
+        # Calls in flight keep their connection until they commit; the pool closes it then.
+        if self._pool is None:
+            return
+        pool, self._pool = self._pool, None
+        await pool.close()
+
+    @asynccontextmanager
+    async def _use(self, *, transaction: bool = False) -> AsyncIterator[Connection]:
+        """A pooled connection, inside a transaction if asked; the one place where driver
+        errors are translated (the driver's exception stays the cause)."""
+        pool = self._pool
+        if pool is None:
+            raise StoreError("the store is closed")
+        try:
+            async with pool.connection() as conn:
+                if transaction:
+                    async with conn.transaction():
+                        yield conn
+                else:
+                    yield conn
+        except PoolTimeout as e:
+            raise StoreUnavailableError(f"PostgreSQL: no connection available: {e}") from e
+        except psycopg.OperationalError as e:
+            # The connection (or the server) is gone. Its siblings idle in the pool are likely
+            # dead too (a restart kills them all): test them now, so the next call waits for a
+            # fresh connection instead of failing on the next dead one.
+            await self._check_pool(pool)
+            raise StoreUnavailableError(f"PostgreSQL: {e}") from e
+        except psycopg.Error as e:
+            raise StoreError(f"PostgreSQL: {e}") from e
+
+    async def _check_pool(self, pool: AsyncConnectionPool[Connection]) -> None:
+        try:
+            await asyncio.wait_for(pool.check(), self._timeout)
+        except (psycopg.Error, TimeoutError):  # the pool repairs itself; this was a courtesy
+            pass
+
+    async def _migrate(self) -> None:
+        """Apply pending migrations, forward only, each recorded in ``pulse_schema_migrations``.
+
+        One transaction under an advisory lock: nodes starting together take turns, and the
+        later ones find the work done. PostgreSQL's DDL is transactional, so a failed migration
+        leaves the schema as it was."""
+        async with self._use(transaction=True) as conn:
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS pulse_schema_migrations ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            cur = await conn.execute("SELECT version FROM pulse_schema_migrations")
+            done = {row["version"] for row in await cur.fetchall()}
+            for version, name, sql in queries.migrations("postgres"):
+                if version in done:
+                    continue
+                # No parameters: psycopg sends the file as one simple query, whatever its
+                # statement count and however many $$-quoted function bodies it holds.
+                await conn.execute(sql)
+                await conn.execute(
+                    "INSERT INTO pulse_schema_migrations (version, name, applied_at)"
+                    " VALUES (%s, %s, to_char(now() AT TIME ZONE 'UTC',"
+                    " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))",
+                    (version, name),
+                )
+
+    async def _one(self, query: str, params: dict[str, Any]) -> DictRow | None:
+        async with self._use() as conn:
+            cur = await conn.execute(query, params)
+            return await cur.fetchone()
+
+    async def _all(self, query: str, params: dict[str, Any] | None = None) -> list[DictRow]:
+        async with self._use() as conn:
+            cur = await conn.execute(query, params)
+            return await cur.fetchall()
+
+    async def _count(self, query: str, params: dict[str, Any]) -> int:
+        async with self._use() as conn:
+            cur = await conn.execute(query, params)
+            return cur.rowcount
+
+    # -- jobs ---------------------------------------------------------------------------------
+    async def create_job(self, job: Job) -> Job:
+        row = await self._one(Q["insert_job"], job_row(job))
+        assert row is not None  # an INSERT without conflict returns its row
+        return job_from(row)
+
+    async def get_job(self, job_id: str) -> Job:
+        row = await self._one(Q["get_job"], {"id": job_id})
+        if row is None:
+            raise NotFoundError("job", job_id)
+        return job_from(row)
+
+    async def list_jobs(self) -> list[Job]:
+        return [job_from(r) for r in await self._all(Q["list_jobs"])]
+
+    async def update_job(self, job: Job) -> Job:
+        row = await self._one(Q["update_job"], job_row(job))
+        if row is None:
+            raise NotFoundError("job", job.id)
+        return job_from(row)
+
+    async def delete_job(self, job_id: str) -> None:
+        params = {"id": job_id}
+        async with self._use(transaction=True) as conn:
+            cur = await conn.execute(Q["lock_job"], params)
+            if await cur.fetchone() is None:
+                raise NotFoundError("job", job_id)
+            for name in (
+                "delete_job_logs",
+                "delete_job_executions",
+                "delete_job_counts",
+                "delete_job_run_requests",
+                "delete_job",
+            ):
+                await conn.execute(Q[name], params)
+
+    # -- ticker -------------------------------------------------------------------------------
+    async def due_jobs(self, now: datetime, limit: int) -> list[Job]:
+        rows = await self._all(Q["due_jobs"], {"now": format_ts(now), "limit": limit})
+        return [job_from(r) for r in rows]
+
+    async def fire(self, firings: Sequence[Firing]) -> list[FireOutcome]:
+        if not firings:
+            return []
+        # Jobs are locked in id order, whatever order the ticker read them in, so two tickers
+        # firing overlapping sets cannot deadlock. The sort is stable: two slots of one job keep
+        # their order, and the second sees the first's next_run_at.
+        order = sorted(range(len(firings)), key=lambda i: firings[i].job_id)
+        params = []
+        for i in order:
+            f = firings[i]
+            params.append(
+                {
+                    **run_request_row(f.request),
+                    "job_id": f.job_id,
+                    "expected": format_ts(f.expected_next_run_at),
+                    "new_next_run_at": ts(f.new_next_run_at),
+                    "forbid_overlap": f.forbid_overlap,
+                }
+            )
+        outcomes: list[FireOutcome | None] = [None] * len(firings)
+        async with self._use(transaction=True) as conn, conn.cursor() as cur:
+            # Pipelined: every slot's statement goes out in one round trip.
+            await cur.executemany(Q["fire"], params, returning=True)
+            for i in order:
+                row = await cur.fetchone()
+                assert row is not None
+                outcomes[i] = FireOutcome(row["outcome"])
+                cur.nextset()
+        return [o for o in outcomes if o is not None]
+
+    # -- run requests and executions ----------------------------------------------------------
+    async def enqueue(self, request: RunRequest) -> RunRequest:
+        if await self._count(Q["enqueue"], run_request_row(request)) == 0:
+            raise NotFoundError("job", request.job_id)
+        return request
+
+    async def claim_run_requests(self, node_id: str, limit: int, now: datetime) -> list[RunRequest]:
+        params = {"node_id": node_id, "limit": limit, "now": format_ts(now)}
+        rows = await self._all(Q["claim_run_requests"], params)
+        rows.sort(key=lambda r: (r["created_at"], r["queue_seq"]))  # RETURNING has no order
+        return [run_request_from(r) for r in rows]
+
+    async def start_execution(self, execution: Execution) -> Execution:
+        row = execution_row(execution)
+        row["result_summary"] = _opt_text(row["result_summary"])
+        row["error_message"] = _opt_text(row["error_message"])
+        await self._count(Q["start_execution"], row)
+        return execution
+
+    async def append_logs(self, execution_id: str, chunks: Sequence[LogChunk]) -> None:
+        if not chunks:
+            return
+        rows = [
+            (execution_id, ch.seq, format_ts(ch.ts), ch.stream.value, _text(ch.text))
+            for ch in chunks
+        ]
+        async with self._use(transaction=True) as conn:
+            if len(rows) >= _COPY_FROM:
+                async with conn.cursor() as cur, cur.copy(Q["copy_log_chunks"]) as copy:
+                    for r in rows:
+                        await copy.write_row(r)
+            else:
+                async with conn.cursor() as cur:
+                    params = [
+                        {"execution_id": r[0], "seq": r[1], "ts": r[2], "stream": r[3], "text": r[4]}
+                        for r in rows
+                    ]
+                    await cur.executemany(Q["insert_log_chunk"], params)
+
+    async def finish_execution(self, execution_id: str, result: ExecutionResult) -> Execution | None:
+        params = {
+            "id": execution_id,
+            "status": result.status.value,
+            "completed_at": format_ts(result.completed_at),
+            "duration_ms": result.duration_ms,
+            "result_summary": _opt_text(result.result_summary),
+            "error_message": _opt_text(result.error_message),
+            "exit_code": result.exit_code,
+            "log_bytes": result.log_bytes,
+            "log_dropped_bytes": result.log_dropped_bytes,
+            "copy_log": result.log_bytes <= SMALL_LOG_BYTES and result.log_dropped_bytes == 0,
+        }
+        row = await self._one(Q["finish_execution"], params)
+        return None if row is None else execution_from(row)
+
+    async def get_execution(self, execution_id: str) -> Execution:
+        row = await self._one(Q["get_execution"], {"id": execution_id})
+        if row is None:
+            raise NotFoundError("execution", execution_id)
+        return execution_from(row)
+
+    async def list_executions(
+        self,
+        job_id: str,
+        limit: int,
+        offset: int,
+        status: ExecutionStatus | None = None,
+    ) -> Page:
+        params: dict[str, Any] = {"job_id": job_id, "limit": limit, "offset": offset}
+        if status is None:
+            rows = await self._all(Q["list_executions"], params)
+        else:
+            params["status"] = status.value
+            rows = await self._all(Q["list_executions_by_status"], params)
+        # Always one row at least: the job's existence and the total, with or without a page.
+        if not rows[0]["job_exists"]:
+            raise NotFoundError("job", job_id)
+        items = [execution_from(r) for r in rows if r["id"] is not None]
+        return Page(items=items, total=rows[0]["total"])
+
+    async def read_logs(self, execution_id: str, after_seq: int, limit: int) -> list[LogChunk]:
+        params = {"id": execution_id, "after": after_seq, "limit": limit}
+        return [chunk_from(r) for r in await self._all(Q["read_logs"], params)]
+
+    # -- nodes and recovery -------------------------------------------------------------------
+    async def heartbeat(self, node: NodeInfo) -> None:
+        params = {
+            "node_id": node.node_id,
+            "hostname": node.hostname,
+            "pid": node.pid,
+            "started_at": format_ts(node.started_at),
+            "heartbeat_at": format_ts(node.heartbeat_at),
+        }
+        await self._count(Q["heartbeat"], params)
+
+    async def list_nodes(self) -> list[NodeInfo]:
+        return [
+            NodeInfo(
+                node_id=r["node_id"],
+                hostname=r["hostname"],
+                pid=r["pid"],
+                started_at=parse_ts(r["started_at"]),
+                heartbeat_at=parse_ts(r["heartbeat_at"]),
+            )
+            for r in await self._all(Q["list_nodes"])
+        ]
+
+    async def remove_node(self, node_id: str) -> None:
+        await self._count(Q["remove_node"], {"node_id": node_id})
+
+    async def running_executions(self, node_id: str | None = None) -> list[Execution]:
+        if node_id is None:
+            rows = await self._all(Q["running_executions"])
+        else:
+            rows = await self._all(Q["running_executions_of_node"], {"node_id": node_id})
+        return [execution_from(r) for r in rows]
+
+    async def requeue_claimed(self, node_id: str) -> int:
+        return await self._count(Q["requeue_claimed"], {"node_id": node_id})

@@ -1,0 +1,277 @@
+-- Queries of the PostgreSQL store, one named block each, loaded by pulse.store.queries.
+--
+-- Several nodes run these at once, so each write that must be atomic is one statement (data-
+-- modifying CTEs run as one unit) or runs inside one transaction; comments say which race each
+-- guards against. Parameters are psycopg's %(name)s; casts appear where PostgreSQL could not
+-- infer a parameter's type (a NULL in an INSERT ... SELECT would otherwise be text).
+
+-- name: get_job
+SELECT j.*, e.status AS last_status, e.duration_ms AS last_duration_ms
+FROM scheduled_jobs j LEFT JOIN pulse_executions e ON e.id = j.last_execution_id
+WHERE j.id = %(id)s;
+
+-- name: list_jobs
+SELECT j.*, e.status AS last_status, e.duration_ms AS last_duration_ms
+FROM scheduled_jobs j LEFT JOIN pulse_executions e ON e.id = j.last_execution_id
+ORDER BY j.name, j.id;
+
+-- name: insert_job
+-- Returns the job as get_job does: a copied job may already point at its last execution.
+WITH j AS (
+    INSERT INTO scheduled_jobs (
+        id, name, description, cron, timezone, interval_seconds, command, cwd, env, handler,
+        payload, state, timeout_seconds, overlap, next_run_at, last_run_at, last_execution_id,
+        skipped_count, last_skipped_at, created_at, updated_at
+    ) VALUES (
+        %(id)s, %(name)s, %(description)s, %(cron)s, %(timezone)s, %(interval_seconds)s,
+        %(command)s, %(cwd)s, %(env)s, %(handler)s, %(payload)s, %(state)s, %(timeout_seconds)s,
+        %(overlap)s, %(next_run_at)s, %(last_run_at)s, %(last_execution_id)s, %(skipped_count)s,
+        %(last_skipped_at)s, %(created_at)s, %(updated_at)s
+    )
+    RETURNING *
+)
+SELECT j.*, e.status AS last_status, e.duration_ms AS last_duration_ms
+FROM j LEFT JOIN pulse_executions e ON e.id = j.last_execution_id;
+
+-- name: update_job
+-- The bookkeeping columns (last_run_at, last_execution_id, skip counters) belong to the ticker
+-- and the workers; an edit never overwrites them.
+WITH j AS (
+    UPDATE scheduled_jobs SET
+        name = %(name)s, description = %(description)s, cron = %(cron)s,
+        timezone = %(timezone)s, interval_seconds = %(interval_seconds)s,
+        command = %(command)s, cwd = %(cwd)s, env = %(env)s, handler = %(handler)s,
+        payload = %(payload)s, state = %(state)s, timeout_seconds = %(timeout_seconds)s,
+        overlap = %(overlap)s, next_run_at = %(next_run_at)s, updated_at = %(updated_at)s
+    WHERE id = %(id)s
+    RETURNING *
+)
+SELECT j.*, e.status AS last_status, e.duration_ms AS last_duration_ms
+FROM j LEFT JOIN pulse_executions e ON e.id = j.last_execution_id;
+
+-- name: lock_job
+-- Taken first by delete_job: a ticker or worker writing to this job's rows waits for the
+-- deletion instead of leaving an orphan behind it.
+SELECT 1 FROM scheduled_jobs WHERE id = %(id)s FOR UPDATE;
+
+-- name: delete_job_logs
+DELETE FROM pulse_execution_logs
+WHERE execution_id IN (SELECT id FROM pulse_executions WHERE scheduled_job_id = %(id)s);
+
+-- name: delete_job_executions
+DELETE FROM pulse_executions WHERE scheduled_job_id = %(id)s;
+
+-- name: delete_job_counts
+DELETE FROM pulse_execution_counts WHERE scheduled_job_id = %(id)s;
+
+-- name: delete_job_run_requests
+DELETE FROM pulse_run_requests WHERE scheduled_job_id = %(id)s;
+
+-- name: delete_job
+DELETE FROM scheduled_jobs WHERE id = %(id)s;
+
+-- name: due_jobs
+-- Served by idx_scheduled_jobs_due; earliest slot first so no job starves behind a busy one.
+-- No lock: fire() decides ownership, so a ticker may read a slot another one is firing.
+SELECT j.*, NULL::text AS last_status, NULL::bigint AS last_duration_ms
+FROM scheduled_jobs j
+WHERE j.state = 'active' AND j.next_run_at IS NOT NULL AND j.next_run_at <= %(now)s
+ORDER BY j.next_run_at, j.id
+LIMIT %(limit)s;
+
+-- name: fire
+-- One due slot, in one statement. Whoever moves next_run_at away from the value it read owns
+-- the slot: a second ticker's UPDATE waits on the row lock, then re-checks the WHERE against the
+-- committed row, finds next_run_at moved, and updates nothing ("lost"). The owner counts a skip
+-- in the same UPDATE when overlap is forbidden and the job still has a run request, and queues
+-- the request otherwise; the CTEs commit together, so a slot is never advanced without its
+-- request (or its skip).
+WITH won AS (
+    UPDATE scheduled_jobs j SET
+        next_run_at = %(new_next_run_at)s::text,
+        skipped_count = j.skipped_count + CASE WHEN b.busy THEN 1 ELSE 0 END,
+        last_skipped_at = CASE WHEN b.busy THEN %(created_at)s::text ELSE j.last_skipped_at END
+    FROM (
+        SELECT %(forbid_overlap)s::boolean AND EXISTS (
+            SELECT 1 FROM pulse_run_requests WHERE scheduled_job_id = %(job_id)s::text
+        ) AS busy
+    ) b
+    WHERE j.id = %(job_id)s::text AND j.next_run_at = %(expected)s::text AND j.state = 'active'
+    RETURNING b.busy
+), queued AS (
+    INSERT INTO pulse_run_requests (
+        id, scheduled_job_id, execution_id, trigger, scheduled_for, attempt, rerun_of, status,
+        created_at
+    )
+    SELECT %(id)s::text, %(job_id)s::text, %(execution_id)s::text, %(trigger)s::text,
+           %(scheduled_for)s::text, %(attempt)s::integer, %(rerun_of)s::text, 'queued',
+           %(created_at)s::text
+    FROM won WHERE NOT won.busy
+)
+SELECT CASE
+    WHEN NOT EXISTS (SELECT 1 FROM won) THEN 'lost'
+    WHEN (SELECT busy FROM won) THEN 'skipped'
+    ELSE 'queued'
+END AS outcome;
+
+-- name: enqueue
+-- FOR KEY SHARE holds the job against a concurrent delete_job until this request is committed;
+-- no row inserted means the job does not exist.
+INSERT INTO pulse_run_requests (
+    id, scheduled_job_id, execution_id, trigger, scheduled_for, attempt, rerun_of, status,
+    created_at
+)
+SELECT %(id)s::text, j.id, %(execution_id)s::text, %(trigger)s::text, %(scheduled_for)s::text,
+       %(attempt)s::integer, %(rerun_of)s::text, 'queued', %(created_at)s::text
+FROM scheduled_jobs j WHERE j.id = %(scheduled_job_id)s::text
+FOR KEY SHARE;
+
+-- name: claim_run_requests
+-- Oldest first: a steady stream of new requests must never starve old ones. SKIP LOCKED lets
+-- each node take the oldest requests nobody else is taking right now, instead of queueing
+-- behind another node's claim (or, without the lock, claiming the same rows twice).
+WITH picked AS (
+    SELECT id FROM pulse_run_requests
+    WHERE status = 'queued'
+    ORDER BY created_at, queue_seq
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE pulse_run_requests r SET status = 'claimed', node_id = %(node_id)s, claimed_at = %(now)s
+FROM picked WHERE r.id = picked.id
+RETURNING r.*;
+
+-- name: start_execution
+-- The execution, its request marked running and the job's bookkeeping, as one statement. The
+-- execution's foreign key holds the job row, so a job deleted meanwhile fails the whole insert.
+WITH execution AS (
+    INSERT INTO pulse_executions (
+        id, scheduled_job_id, async_job_id, status, started_at, completed_at, duration_ms,
+        result_summary, error_message, created_at, updated_at, scheduled_for, trigger, attempt,
+        rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes
+    ) VALUES (
+        %(id)s, %(scheduled_job_id)s, %(async_job_id)s, %(status)s, %(started_at)s,
+        %(completed_at)s, %(duration_ms)s, %(result_summary)s, %(error_message)s, %(created_at)s,
+        %(updated_at)s, %(scheduled_for)s, %(trigger)s, %(attempt)s, %(rerun_of)s, %(node_id)s,
+        %(exit_code)s, %(log_bytes)s, %(log_dropped_bytes)s
+    )
+), request AS (
+    UPDATE pulse_run_requests SET status = 'running' WHERE id = %(async_job_id)s
+)
+UPDATE scheduled_jobs SET last_run_at = %(started_at)s, last_execution_id = %(id)s
+WHERE id = %(scheduled_job_id)s;
+
+-- name: insert_log_chunk
+INSERT INTO pulse_execution_logs (execution_id, seq, ts, stream, text)
+VALUES (%(execution_id)s, %(seq)s, %(ts)s, %(stream)s, %(text)s);
+
+-- name: copy_log_chunks
+COPY pulse_execution_logs (execution_id, seq, ts, stream, text) FROM STDIN;
+
+-- name: finish_execution
+-- Only a running execution changes: the row count tells the one caller that announces the end
+-- (a second finisher waits on the row lock, then finds the status no longer 'running'). The
+-- request is deleted and a small log copied into the seed's logs column in the same statement.
+-- The log is read in the UPDATE itself: the caller appended every chunk before finishing.
+WITH done AS (
+    UPDATE pulse_executions SET
+        status = %(status)s, completed_at = %(completed_at)s, duration_ms = %(duration_ms)s,
+        result_summary = %(result_summary)s, error_message = %(error_message)s,
+        exit_code = %(exit_code)s, log_bytes = %(log_bytes)s,
+        log_dropped_bytes = %(log_dropped_bytes)s, updated_at = %(completed_at)s,
+        logs = CASE WHEN %(copy_log)s::boolean THEN (
+            SELECT string_agg(l.text, '' ORDER BY l.seq) FROM pulse_execution_logs l
+            WHERE l.execution_id = %(id)s
+        ) ELSE logs END
+    WHERE id = %(id)s AND status = 'running'
+    RETURNING id, scheduled_job_id, async_job_id, status, started_at, completed_at,
+        duration_ms, result_summary, error_message, created_at, updated_at, scheduled_for,
+        trigger, attempt, rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes
+), request AS (
+    DELETE FROM pulse_run_requests WHERE execution_id IN (SELECT id FROM done)
+)
+SELECT * FROM done;
+
+-- name: get_execution
+-- Never the logs column: a log is read through read_logs, in chunks.
+SELECT id, scheduled_job_id, async_job_id, status, started_at, completed_at, duration_ms,
+       result_summary, error_message, created_at, updated_at, scheduled_for, trigger, attempt,
+       rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes
+FROM pulse_executions WHERE id = %(id)s;
+
+-- name: list_executions
+-- Page, total and the job's existence in one statement, hence one snapshot: the total always
+-- describes the page beside it. The total is the job's counters (O(1)); the page is a backward
+-- range of idx_pulse_executions_job_started. The LEFT JOIN keeps the total when the page is
+-- empty (offset past the end).
+WITH page AS (
+    SELECT id, scheduled_job_id, async_job_id, status, started_at, completed_at, duration_ms,
+           result_summary, error_message, created_at, updated_at, scheduled_for, trigger,
+           attempt, rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes
+    FROM pulse_executions
+    WHERE scheduled_job_id = %(job_id)s
+    ORDER BY started_at DESC, id DESC
+    LIMIT %(limit)s OFFSET %(offset)s
+)
+SELECT t.job_exists, t.total, page.*
+FROM (
+    SELECT EXISTS (SELECT 1 FROM scheduled_jobs WHERE id = %(job_id)s) AS job_exists,
+           (SELECT coalesce(sum(n), 0) FROM pulse_execution_counts
+            WHERE scheduled_job_id = %(job_id)s)::bigint AS total
+) t
+LEFT JOIN page ON true
+ORDER BY page.started_at DESC, page.id DESC;
+
+-- name: list_executions_by_status
+-- As list_executions, over idx_pulse_executions_job_status_started.
+WITH page AS (
+    SELECT id, scheduled_job_id, async_job_id, status, started_at, completed_at, duration_ms,
+           result_summary, error_message, created_at, updated_at, scheduled_for, trigger,
+           attempt, rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes
+    FROM pulse_executions
+    WHERE scheduled_job_id = %(job_id)s AND status = %(status)s
+    ORDER BY started_at DESC, id DESC
+    LIMIT %(limit)s OFFSET %(offset)s
+)
+SELECT t.job_exists, t.total, page.*
+FROM (
+    SELECT EXISTS (SELECT 1 FROM scheduled_jobs WHERE id = %(job_id)s) AS job_exists,
+           (SELECT coalesce(sum(n), 0) FROM pulse_execution_counts
+            WHERE scheduled_job_id = %(job_id)s AND status = %(status)s)::bigint AS total
+) t
+LEFT JOIN page ON true
+ORDER BY page.started_at DESC, page.id DESC;
+
+-- name: read_logs
+SELECT seq, ts, stream, text FROM pulse_execution_logs
+WHERE execution_id = %(id)s AND seq > %(after)s
+ORDER BY seq LIMIT %(limit)s;
+
+-- name: heartbeat
+INSERT INTO pulse_nodes (node_id, hostname, pid, started_at, heartbeat_at)
+VALUES (%(node_id)s, %(hostname)s, %(pid)s, %(started_at)s, %(heartbeat_at)s)
+ON CONFLICT (node_id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at;
+
+-- name: list_nodes
+SELECT * FROM pulse_nodes ORDER BY node_id;
+
+-- name: remove_node
+DELETE FROM pulse_nodes WHERE node_id = %(node_id)s;
+
+-- name: running_executions
+SELECT id, scheduled_job_id, async_job_id, status, started_at, completed_at, duration_ms,
+       result_summary, error_message, created_at, updated_at, scheduled_for, trigger, attempt,
+       rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes
+FROM pulse_executions WHERE status = 'running' ORDER BY started_at, id;
+
+-- name: running_executions_of_node
+SELECT id, scheduled_job_id, async_job_id, status, started_at, completed_at, duration_ms,
+       result_summary, error_message, created_at, updated_at, scheduled_for, trigger, attempt,
+       rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes
+FROM pulse_executions WHERE status = 'running' AND node_id = %(node_id)s
+ORDER BY started_at, id;
+
+-- name: requeue_claimed
+-- Only 'claimed' requests: a 'running' one has an execution, which recovery fails instead.
+UPDATE pulse_run_requests SET status = 'queued', node_id = NULL, claimed_at = NULL
+WHERE node_id = %(node_id)s AND status = 'claimed';
