@@ -14,6 +14,7 @@ the pool is then checked so the next call gets a live connection instead of anot
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -148,10 +149,9 @@ class PostgresStore(Store):
             raise StoreError(f"PostgreSQL: {e}") from e
 
     async def _check_pool(self, pool: AsyncConnectionPool[Connection]) -> None:
-        try:
+        # Best effort: should the check fail too, the pool repairs itself in the background.
+        with contextlib.suppress(psycopg.Error, TimeoutError):
             await asyncio.wait_for(pool.check(), self._timeout)
-        except (psycopg.Error, TimeoutError):  # the pool repairs itself; this was a courtesy
-            pass
 
     async def _migrate(self) -> None:
         """Apply pending migrations, forward only, each recorded in ``pulse_schema_migrations``.
@@ -176,7 +176,7 @@ class PostgresStore(Store):
                 await conn.execute(
                     "INSERT INTO pulse_schema_migrations (version, name, applied_at)"
                     " VALUES (%s, %s, to_char(now() AT TIME ZONE 'UTC',"
-                    " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))",
+                    ' \'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"\'))',
                     (version, name),
                 )
 
@@ -300,12 +300,20 @@ class PostgresStore(Store):
             else:
                 async with conn.cursor() as cur:
                     params = [
-                        {"execution_id": r[0], "seq": r[1], "ts": r[2], "stream": r[3], "text": r[4]}
+                        {
+                            "execution_id": r[0],
+                            "seq": r[1],
+                            "ts": r[2],
+                            "stream": r[3],
+                            "text": r[4],
+                        }
                         for r in rows
                     ]
                     await cur.executemany(Q["insert_log_chunk"], params)
 
-    async def finish_execution(self, execution_id: str, result: ExecutionResult) -> Execution | None:
+    async def finish_execution(
+        self, execution_id: str, result: ExecutionResult
+    ) -> Execution | None:
         params = {
             "id": execution_id,
             "status": result.status.value,

@@ -1,0 +1,125 @@
+"""Domain objects for store tests, with defaults a test overrides only where it matters."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pulse import ids
+from pulse.models import (
+    Execution,
+    ExecutionResult,
+    ExecutionStatus,
+    Job,
+    JobState,
+    LogChunk,
+    LogStream,
+    RunRequest,
+    Schedule,
+    Target,
+    Trigger,
+)
+from pulse.store.base import Firing
+
+T0 = datetime(2025, 12, 6, 2, 0, 0, tzinfo=UTC)
+_names = itertools.count()
+
+
+def at(seconds: float) -> datetime:
+    """``T0`` plus ``seconds``: tests speak in offsets, not in dates."""
+    return T0 + timedelta(seconds=seconds)
+
+
+def job(**overrides: Any) -> Job:
+    values: dict[str, Any] = {
+        "id": ids.job_id(),
+        "name": f"job-{next(_names):04d}",
+        "schedule": Schedule(cron="*/5 * * * *", timezone="Europe/Paris"),
+        "target": Target(command="echo hi", env={"A": "1"}),
+        "state": JobState.ACTIVE,
+        "next_run_at": T0,
+        "created_at": at(-3600),
+        "updated_at": at(-3600),
+    }
+    values.update(overrides)
+    return Job(**values)
+
+
+def request(
+    job_id: str, created_at: datetime = T0, trigger: Trigger = Trigger.SCHEDULE
+) -> RunRequest:
+    return RunRequest(
+        id=ids.run_request_id(),
+        job_id=job_id,
+        execution_id=ids.execution_id(int(created_at.timestamp())),
+        trigger=trigger,
+        scheduled_for=created_at if trigger is Trigger.SCHEDULE else None,
+        created_at=created_at,
+    )
+
+
+def execution(
+    req: RunRequest, started_at: datetime | None = None, node_id: str = "n1"
+) -> Execution:
+    """The running execution a worker on ``node_id`` starts for ``req``."""
+    started = req.created_at if started_at is None else started_at
+    return Execution(
+        id=req.execution_id,
+        scheduled_job_id=req.job_id,
+        async_job_id=req.id,
+        status=ExecutionStatus.RUNNING,
+        started_at=started,
+        created_at=started,
+        updated_at=started,
+        scheduled_for=req.scheduled_for,
+        trigger=req.trigger,
+        node_id=node_id,
+    )
+
+
+def result(
+    status: ExecutionStatus = ExecutionStatus.COMPLETED,
+    completed_at: datetime = T0,
+    **overrides: Any,
+) -> ExecutionResult:
+    values: dict[str, Any] = {
+        "status": status,
+        "completed_at": completed_at,
+        "duration_ms": 1234,
+        "result_summary": "done" if status is ExecutionStatus.COMPLETED else None,
+        "error_message": "exit code 1" if status is ExecutionStatus.FAILED else None,
+        "exit_code": 0 if status is ExecutionStatus.COMPLETED else 1,
+    }
+    values.update(overrides)
+    return ExecutionResult(**values)
+
+
+def chunks(
+    texts: list[str], first_seq: int = 1, stream: LogStream = LogStream.STDOUT
+) -> list[LogChunk]:
+    return [
+        LogChunk(seq=first_seq + i, ts=at(i), stream=stream, text=text)
+        for i, text in enumerate(texts)
+    ]
+
+
+def firing(
+    j: Job,
+    *,
+    expected: datetime | None = None,
+    new: datetime | None = None,
+    ends: bool = False,
+    forbid_overlap: bool = True,
+) -> Firing:
+    """The firing of ``j``'s current slot, moving it 300 s later unless told otherwise (``new``),
+    or to nothing if the schedule ``ends``."""
+    slot = j.next_run_at if expected is None else expected
+    assert slot is not None
+    return Firing(
+        job_id=j.id,
+        expected_next_run_at=slot,
+        new_next_run_at=None if ends else (slot + timedelta(seconds=300) if new is None else new),
+        request=request(j.id, created_at=slot),
+        forbid_overlap=forbid_overlap,
+    )

@@ -1,0 +1,222 @@
+"""What only PostgreSQL has to prove: several nodes at once on one database, row locks, lost
+connections, and a schema that matches SQLite's."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import closing
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from pulse.errors import StoreUnavailableError
+from pulse.models import ExecutionStatus, Trigger
+from pulse.store.base import FireOutcome
+from pulse.store.postgres import PostgresStore
+from pulse.store.sqlite import SQLiteStore
+from tests.pg import PostgresDatabases
+from tests.store import builders as b
+from tests.store.builders import at
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+async def nodes(postgres_url: str) -> AsyncIterator[list[PostgresStore]]:
+    """Two stores on one database: two nodes, each with its own pool."""
+    stores = [PostgresStore(postgres_url), PostgresStore(postgres_url)]
+    for store in stores:
+        await store.open()
+    yield stores
+    for store in stores:
+        await store.close()
+
+
+@pytest.fixture
+async def admin(postgres_url: str) -> AsyncIterator[psycopg.AsyncConnection[tuple[object, ...]]]:
+    """A connection of the test's own, outside any store, to hold locks or kill sessions."""
+    conn = await psycopg.AsyncConnection.connect(postgres_url, autocommit=True)
+    yield conn
+    await conn.close()
+
+
+async def wait_for_lock_waiters(
+    admin: psycopg.AsyncConnection[tuple[object, ...]], count: int
+) -> None:
+    """Until ``count`` sessions of this database wait on a row lock (polls, never guesses)."""
+    for _ in range(500):
+        cur = await admin.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        row = await cur.fetchone()
+        if row is not None and row[0] == count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{count} sessions never waited on a lock")
+
+
+async def test_two_nodes_claiming_at_once_never_claim_the_same_request(
+    nodes: list[PostgresStore],
+) -> None:
+    a = nodes[0]
+    job = await a.create_job(b.job())
+    for i in range(60):
+        await a.enqueue(b.request(job.id, at(i), Trigger.MANUAL))
+
+    # Twelve claims of four, six by each node, all at once.
+    claims = [n.claim_run_requests(f"n{i}", 4, at(99)) for i, n in enumerate(nodes * 6)]
+    batches = await asyncio.gather(*claims)
+
+    claimed = [r.id for batch in batches for r in batch]
+    assert len(claimed) == len(set(claimed)) == 48
+    # And the oldest went first: what is left is the newest twelve.
+    left = await a.claim_run_requests("x", 100, at(99))
+    assert [r.created_at for r in left] == [at(i) for i in range(48, 60)]
+
+
+async def test_a_claim_skips_requests_another_node_holds_instead_of_waiting(
+    nodes: list[PostgresStore], admin: psycopg.AsyncConnection[tuple[object, ...]]
+) -> None:
+    store = nodes[0]
+    job = await store.create_job(b.job())
+    oldest = await store.enqueue(b.request(job.id, at(0), Trigger.MANUAL))
+    newer = await store.enqueue(b.request(job.id, at(1), Trigger.MANUAL))
+
+    async with admin.transaction():
+        await admin.execute(
+            "SELECT 1 FROM pulse_run_requests WHERE id = %s FOR UPDATE", (oldest.id,)
+        )
+        claimed = await asyncio.wait_for(store.claim_run_requests("n1", 10, at(2)), 5)
+
+    assert claimed == [newer]
+    assert await store.claim_run_requests("n1", 10, at(3)) == [oldest]
+
+
+async def test_two_tickers_firing_one_slot_at_once_queue_it_once(
+    nodes: list[PostgresStore], admin: psycopg.AsyncConnection[tuple[object, ...]]
+) -> None:
+    a = nodes[0]
+    job = await a.create_job(b.job())
+
+    # Both tickers block on the job's row while the test holds it, then race for it.
+    async with admin.transaction():
+        await admin.execute("SELECT 1 FROM scheduled_jobs WHERE id = %s FOR UPDATE", (job.id,))
+        racing = [asyncio.create_task(n.fire([b.firing(job)])) for n in nodes]
+        await wait_for_lock_waiters(admin, 2)
+    outcomes = sorted([(await task)[0] for task in racing])
+
+    assert outcomes == sorted([FireOutcome.QUEUED, FireOutcome.LOST])
+    assert len(await a.claim_run_requests("n1", 10, at(1))) == 1
+
+
+async def test_tickers_firing_overlapping_sets_of_slots_fire_each_once(
+    nodes: list[PostgresStore],
+) -> None:
+    a, c = nodes
+    jobs = [await a.create_job(b.job()) for _ in range(30)]
+    # The same slots, read in opposite orders: locking in read order could deadlock.
+    forward = [b.firing(j) for j in jobs]
+    backward = [b.firing(j) for j in reversed(jobs)]
+
+    results = await asyncio.gather(*(n.fire(f) for n, f in [(a, forward), (c, backward)] * 3))
+
+    wins = [o for outcomes in results for o in outcomes if o is FireOutcome.QUEUED]
+    assert len(wins) == 30
+    assert len(await a.claim_run_requests("n1", 100, at(1))) == 30
+
+
+async def test_the_store_recovers_after_the_server_kills_its_connections(
+    postgres_url: str, admin: psycopg.AsyncConnection[tuple[object, ...]]
+) -> None:
+    store = PostgresStore(postgres_url, min_size=3)
+    await store.open()
+    try:
+        job = await store.create_job(b.job())
+        await asyncio.gather(*(store.get_job(job.id) for _ in range(6)))  # several connections
+
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+        try:
+            await store.get_job(job.id)
+        except StoreUnavailableError as e:
+            assert isinstance(e.__cause__, psycopg.OperationalError)
+        assert (await store.get_job(job.id)).id == job.id
+        assert len(await store.list_jobs()) == 1
+    finally:
+        await store.close()
+
+
+async def test_an_unreachable_server_raises_store_unavailable() -> None:
+    store = PostgresStore("postgresql://postgres@127.0.0.1:1/nothing", timeout=0.5)
+    with pytest.raises(StoreUnavailableError):
+        await store.open()
+
+
+async def test_nodes_starting_together_migrate_an_empty_database_once(
+    postgres_databases: PostgresDatabases,
+) -> None:
+    url = postgres_databases.create(empty=True)
+    stores = [PostgresStore(url) for _ in range(4)]
+    try:
+        await asyncio.gather(*(s.open() for s in stores))
+        job = await stores[0].create_job(b.job())
+        assert (await stores[3].get_job(job.id)).id == job.id
+        async with await psycopg.AsyncConnection.connect(url) as conn:
+            cur = await conn.execute("SELECT version FROM pulse_schema_migrations")
+            assert await cur.fetchall() == [(1,)]
+    finally:
+        for s in stores:
+            await s.close()
+        postgres_databases.drop(url)
+
+
+async def test_the_schema_has_the_same_tables_and_columns_as_sqlite(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    sqlite_path = tmp_path / "pulse.db"
+    lite = SQLiteStore(sqlite_path)
+    await lite.open()
+    await lite.close()
+    with closing(sqlite3.connect(sqlite_path)) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        in_sqlite = {t: {r[1] for r in conn.execute(f"PRAGMA table_info({t})")} for t in tables}
+
+    async with await psycopg.AsyncConnection.connect(postgres_url) as pg:
+        cur = await pg.execute(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = 'public'"
+        )
+        in_postgres: dict[str, set[str]] = {}
+        for table, column in await cur.fetchall():
+            in_postgres.setdefault(table, set()).add(column)
+
+    # PostgreSQL's one extra column orders the queue where created_at ties.
+    in_postgres["pulse_run_requests"].discard("queue_seq")
+    assert in_postgres == in_sqlite
+
+
+async def test_nul_characters_in_output_are_replaced_not_fatal(nodes: list[PostgresStore]) -> None:
+    store = nodes[0]
+    job = await store.create_job(b.job())
+    req = await store.enqueue(b.request(job.id, at(0), Trigger.MANUAL))
+    await store.claim_run_requests("n1", 1, at(0))
+    await store.start_execution(b.execution(req))
+
+    await store.append_logs(req.execution_id, b.chunks(["a\x00b\n"]))
+    await store.append_logs(req.execution_id, b.chunks([f"{i}\x00\n" for i in range(70)], 2))
+    finished = await store.finish_execution(
+        req.execution_id,
+        b.result(ExecutionStatus.FAILED, at(1), error_message="bad\x00byte", result_summary="\x00"),
+    )
+
+    chunks = await store.read_logs(req.execution_id, 0, 2)
+    assert [c.text for c in chunks] == ["a\ufffdb\n", "0\ufffd\n"]
+    assert finished is not None
+    assert (finished.error_message, finished.result_summary) == ("bad\ufffdbyte", "\ufffd")
