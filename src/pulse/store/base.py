@@ -128,7 +128,9 @@ class Store(ABC):
         """Append log chunks (their ``seq`` increasing) to an execution's log."""
 
     @abstractmethod
-    async def finish_execution(self, execution_id: str, result: ExecutionResult) -> Execution | None:
+    async def finish_execution(
+        self, execution_id: str, result: ExecutionResult
+    ) -> Execution | None:
         """Record how a running execution ended, in one update, and delete its run request.
 
         Only a ``running`` execution is changed: the return value is the finished execution, or

@@ -176,7 +176,9 @@ class SQLiteStore(Store):
         writer = _Writer(self.path)
         await asyncio.to_thread(writer.start_and_wait)
         self._writer = writer
-        self._readers = ThreadPoolExecutor(self._read_threads, thread_name_prefix="pulse-sqlite-read")
+        self._readers = ThreadPoolExecutor(
+            self._read_threads, thread_name_prefix="pulse-sqlite-read"
+        )
         await self._write(_migrate)
 
     async def close(self) -> None:
@@ -273,9 +275,10 @@ class SQLiteStore(Store):
                 if not won:
                     out.append(FireOutcome.LOST)
                     continue
-                busy = f.forbid_overlap and c.execute(
-                    Q["job_has_run_request"], {"id": f.job_id}
-                ).fetchone()
+                busy = (
+                    f.forbid_overlap
+                    and c.execute(Q["job_has_run_request"], {"id": f.job_id}).fetchone()
+                )
                 if busy:
                     c.execute(Q["count_skip"], {"id": f.job_id, "now": ts(f.request.created_at)})
                     out.append(FireOutcome.SKIPPED)
@@ -331,7 +334,9 @@ class SQLiteStore(Store):
         if rows:
             await self._write(lambda c: c.executemany(Q["insert_log_chunk"], rows))
 
-    async def finish_execution(self, execution_id: str, result: ExecutionResult) -> Execution | None:
+    async def finish_execution(
+        self, execution_id: str, result: ExecutionResult
+    ) -> Execution | None:
         params = {
             "id": execution_id,
             "status": result.status.value,
