@@ -79,21 +79,55 @@ class LogSink:
                 self.last_line[stream] = line
                 break
         text = format_lines(when, stream, lines)
-        size = len(text.encode("utf-8", "surrogatepass"))
+        size = _size(text)
         self.total_bytes += size
-        if not self._in_tail and self._stored + self._pending_bytes + size <= self._head_budget:
-            self._pending.append((when, stream, text, size))
-            self._pending_bytes += size
-        else:
+        if not self._in_tail:
+            room = self._head_budget - self._stored - self._pending_bytes
+            if size <= room:
+                self._pending.append((when, stream, text, size))
+                self._pending_bytes += size
+                self._ensure_flusher()
+                return
+            # The head fills up within this block: keep the lines that fit, the rest is tail.
             self._in_tail = True
-            self._publish(when, stream, text, None)
-            self._tail.append((when, stream, text, size))
-            self._tail_bytes += size
-            while self._tail_bytes > self._tail_budget and self._tail:
-                *_, old = self._tail.popleft()
-                self._tail_bytes -= old
-                self.dropped_bytes += old
+            fit = 0
+            used = 0
+            for line in lines:
+                n = _size(format_lines(when, stream, [line]))
+                if used + n > room:
+                    break
+                used += n
+                fit += 1
+            if fit:
+                head = format_lines(when, stream, lines[:fit])
+                self._pending.append((when, stream, head, used))
+                self._pending_bytes += used
+                text = format_lines(when, stream, lines[fit:])
+                size -= used
+        self._publish(when, stream, text, None)
+        self._tail.append((when, stream, text, size))
+        self._tail_bytes += size
+        self._trim_tail()
         self._ensure_flusher()
+
+    def _trim_tail(self) -> None:
+        """Drop the oldest tail lines until the tail fits its budget (whole lines only)."""
+        while self._tail_bytes > self._tail_budget and self._tail:
+            excess = self._tail_bytes - self._tail_budget
+            when, stream, text, size = self._tail[0]
+            if size <= excess:
+                self._tail.popleft()
+                self._tail_bytes -= size
+                self.dropped_bytes += size
+                continue
+            data = text.encode("utf-8", "surrogatepass")
+            cut = data.find(b"\n", excess - 1) + 1 or len(data)
+            rest = data[cut:].decode("utf-8", "surrogatepass")
+            self._tail[0] = (when, stream, rest, size - cut)
+            self._tail_bytes -= cut
+            self.dropped_bytes += cut
+            if not rest:
+                self._tail.popleft()
 
     def note(self, text: str) -> None:
         """A line of Pulse's own (timeout, shutdown, traceback header)."""
@@ -122,7 +156,7 @@ class LogSink:
             chunks = self._chunk(pending)
             await self._store.append_logs(self.execution_id, chunks)
             for ch in chunks:
-                self._stored += len(ch.text.encode("utf-8", "surrogatepass"))
+                self._stored += _size(ch.text)
                 self._publish(ch.ts, ch.stream, ch.text, ch.seq)
 
     def _chunk(self, items: list[tuple[datetime, LogStream, str, int]]) -> list[LogChunk]:
@@ -171,11 +205,15 @@ class LogSink:
                     "the head and the tail are kept) …"
                 ],
             )
-            rest.append((now, LogStream.SYSTEM, marker, len(marker)))
+            rest.append((now, LogStream.SYSTEM, marker, _size(marker)))
         rest.extend(self._tail)
         self._tail.clear()
         self._tail_bytes = 0
         await self._store.append_logs(self.execution_id, self._chunk(rest))
+
+
+def _size(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 class LineSplitter:

@@ -108,25 +108,30 @@ class _LogRouter(logging.Handler):
             self.handleError(record)
 
 
-_installed = False
+_log_router: _LogRouter | None = None
 
 
 def install_capture() -> None:
-    """Route print output and log records of handlers to their executions (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    _installed = True
-    sys.stdout = _StreamRouter(sys.stdout, LogStream.STDOUT)  # type: ignore[assignment]
-    sys.stderr = _StreamRouter(sys.stderr, LogStream.STDERR)  # type: ignore[assignment]
-    root = logging.getLogger()
-    root.addHandler(_LogRouter())
-    # Handlers' INFO records should be captured; the root's default (WARNING) would drop them.
-    if root.level == logging.NOTSET or root.level > logging.INFO:
-        root.setLevel(logging.INFO)
+    """Route print output and log records of handlers to their executions.
+
+    Cheap and idempotent; called before each handler runs, because something else (a test
+    runner, an embedding application) may have replaced ``sys.stdout`` in the meantime."""
+    global _log_router
+    if not isinstance(sys.stdout, _StreamRouter):
+        sys.stdout = _StreamRouter(sys.stdout, LogStream.STDOUT)  # type: ignore[assignment]
+    if not isinstance(sys.stderr, _StreamRouter):
+        sys.stderr = _StreamRouter(sys.stderr, LogStream.STDERR)  # type: ignore[assignment]
+    if _log_router is None:
+        _log_router = _LogRouter()
+        root = logging.getLogger()
+        root.addHandler(_log_router)
+        # Handlers' INFO records should be captured; the root's default (WARNING) drops them.
+        if root.level == logging.NOTSET or root.level > logging.INFO:
+            root.setLevel(logging.INFO)
 
 
 def begin_capture(sink: LogSink, loop: Any) -> tuple[_Capture, contextvars.Token[_Capture | None]]:
+    install_capture()
     cap = _Capture(sink, loop)
     return cap, _current.set(cap)
 

@@ -1,0 +1,67 @@
+# Pulse: `make run` starts it, `make test` runs every test. Both install what is missing first
+# and skip what is already installed.
+
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE := copy
+VENV := .venv
+PY := $(VENV)/bin/python
+PYSTAMP := $(VENV)/.installed
+WEB_SRC := $(shell find web/src web/index.html web/vite.config.ts web/package.json -type f 2>/dev/null)
+WEBSTAMP := web/node_modules/.installed
+UI := src/pulse/web/dist/index.html
+HAVE_WEB := $(wildcard web/package.json)
+
+.PHONY: run test deps ui lint bench chromium postgres api-types clean
+
+run: deps $(if $(HAVE_WEB),$(UI))
+	$(VENV)/bin/pulse serve --demo
+
+deps: $(PYSTAMP)
+
+$(PYSTAMP): pyproject.toml uv.lock
+	@command -v uv >/dev/null || python3 -m pip install --quiet uv
+	uv sync --frozen --quiet
+	@touch $@
+
+$(WEBSTAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(UI): $(WEBSTAMP) $(WEB_SRC)
+	cd web && npm run build --silent
+	@test -f $@ && touch $@
+
+ui: $(if $(HAVE_WEB),$(UI))
+
+# The UI's wire types are generated from the server's OpenAPI document; fail if they are stale.
+api-types: $(PYSTAMP)
+ifneq ($(HAVE_WEB),)
+	$(PY) -m pulse.api.openapi > web/openapi.json
+	cd web && npm run --silent check:api
+endif
+
+# Browser tests drive Debian's Chromium.
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# PostgreSQL tests need the local server running.
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; echo "PostgreSQL is not up" >&2; exit 1
+
+lint: $(PYSTAMP)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy
+
+test: deps $(if $(HAVE_WEB),$(UI)) chromium postgres lint api-types
+ifneq ($(HAVE_WEB),)
+	cd web && npm run --silent typecheck && npm test --silent
+endif
+	$(VENV)/bin/pytest
+
+bench: deps
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) web/node_modules src/pulse/web/dist
