@@ -1,0 +1,78 @@
+import type { ComponentChildren } from "preact";
+import { useEffect, useRef } from "preact/hooks";
+
+interface Props {
+  title: string;
+  onClose: () => void;
+  children: ComponentChildren;
+  wide?: boolean;
+}
+
+/** A modal on the native <dialog>: focus is trapped, Escape closes, focus returns where it was. */
+export function Dialog({ title, onClose, children, wide }: Props) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = ref.current;
+    const before = document.activeElement as HTMLElement | null;
+    if (d && !d.open && typeof d.showModal === "function") d.showModal();
+    return () => before?.focus?.();
+  }, []);
+  return (
+    <dialog
+      ref={ref}
+      class={wide ? "dialog dialog--wide" : "dialog"}
+      aria-labelledby="dialog-title"
+      onCancel={(e) => {
+        e.preventDefault();
+        onClose();
+      }}
+      onClick={(e) => {
+        // A click on the backdrop (the dialog itself, outside its box) closes it.
+        if (e.target === ref.current) onClose();
+      }}
+    >
+      <div class="dialog-box">
+        <header class="dialog-header">
+          <h2 id="dialog-title">{title}</h2>
+          <button type="button" class="btn btn--icon btn--ghost" aria-label="Close" onClick={onClose}>
+            ✕
+          </button>
+        </header>
+        {children}
+      </div>
+    </dialog>
+  );
+}
+
+interface ConfirmProps {
+  title: string;
+  message: ComponentChildren;
+  confirmLabel: string;
+  busy?: boolean;
+  error?: string | undefined;
+  onConfirm: () => void;
+  onClose: () => void;
+}
+
+export function ConfirmDialog({ title, message, confirmLabel, busy, error, onConfirm, onClose }: ConfirmProps) {
+  return (
+    <Dialog title={title} onClose={onClose}>
+      <div class="dialog-body">
+        <p>{message}</p>
+        {error && (
+          <p class="form-error" role="alert">
+            {error}
+          </p>
+        )}
+      </div>
+      <footer class="dialog-footer">
+        <button type="button" class="btn" onClick={onClose} autoFocus>
+          Cancel
+        </button>
+        <button type="button" class="btn btn--danger" disabled={busy} onClick={onConfirm}>
+          {busy ? "Deleting…" : confirmLabel}
+        </button>
+      </footer>
+    </Dialog>
+  );
+}

@@ -1,0 +1,90 @@
+/** The log of one execution: a toolbar (size, truncation, download) over the virtualised viewer. */
+import { executionLogsUrl, type PulseExecution } from "../api/executions";
+import { describeError } from "../api/errors";
+import { authHeaders, getToken } from "../api/http";
+import { useExecutionLog } from "../hooks/useExecutionLog";
+import { formatBytes } from "../lib/format";
+import { LogViewer } from "./LogViewer";
+
+async function downloadWithToken(executionId: string): Promise<void> {
+  const res = await fetch(executionLogsUrl(executionId), { headers: authHeaders() });
+  const blob = await res.blob();
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = `${executionId}.log`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+interface Props {
+  execution: PulseExecution;
+  height?: number;
+  /** The whole log, when the page already has it (the execution page gets it with the execution). */
+  initialText?: string | undefined;
+}
+
+export function ExecutionLog({ execution, height, initialText }: Props) {
+  const running = execution.status === "running";
+  const log = useExecutionLog(execution.id, running, initialText);
+  const count = log.lines.length;
+  return (
+    <section class="log" aria-label={`Log of ${execution.id}`} data-execution={execution.id}>
+      <div class="log-toolbar">
+        <span class="log-title">Log</span>
+        <span class="muted log-meta" data-testid="log-count">
+          {count.toLocaleString("en")} {count === 1 ? "line" : "lines"}
+          {execution.log_bytes > 0 && ` · ${formatBytes(execution.log_bytes)}`}
+        </span>
+        {running && (
+          <span class="log-live">
+            <span class="live-dot" aria-hidden="true" /> tailing
+          </span>
+        )}
+        {execution.log_truncated && (
+          <span class="log-truncated" title="Pulse kept the head and the tail of this log">
+            {formatBytes(execution.log_dropped_bytes)} dropped over the size cap
+          </span>
+        )}
+        <span class="spacer" />
+        <a
+          class="btn btn--small"
+          href={executionLogsUrl(execution.id)}
+          download={`${execution.id}.log`}
+          onClick={(e) => {
+            if (!getToken()) return;
+            e.preventDefault();
+            void downloadWithToken(execution.id);
+          }}
+        >
+          <svg width="12" height="12" viewBox="0 0 12 12" aria-hidden="true">
+            <path d="M6 1.5v6.5M3 5.5L6 8.5l3-3M2 10.5h8" fill="none" stroke="currentColor" stroke-width="1.5" stroke-linecap="round" />
+          </svg>
+          Download
+        </a>
+      </div>
+      {log.error ? (
+        <div class="log-message" role="alert">
+          Could not load the log: {describeError(log.error)}{" "}
+          <button type="button" class="link-button" onClick={log.reload}>
+            Retry
+          </button>
+        </div>
+      ) : log.loading && count === 0 ? (
+        <div class="log-message" role="status">
+          Loading the log…
+        </div>
+      ) : count === 0 ? (
+        <div class="log-message">{running ? "Waiting for output…" : "This execution printed nothing."}</div>
+      ) : (
+        <LogViewer
+          lines={log.lines}
+          version={log.version}
+          label={`Log of execution ${execution.id}`}
+          startAtEnd={running}
+          {...(height ? { height } : {})}
+        />
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,119 @@
+/**
+ * A log, drawn a screenful at a time: rows have one fixed height, so the row under any scroll
+ * position is a division away, and only the rows in view (plus a margin) exist in the DOM.
+ * While `follow` is on it sticks to the end as lines arrive; scrolling up turns that off and
+ * scrolling back to the end turns it on again.
+ */
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { formatClock } from "../lib/format";
+import { parseLogLine } from "../lib/logline";
+
+export const ROW_HEIGHT = 20;
+const OVERSCAN = 20;
+
+interface Props {
+  lines: string[];
+  /** Changes whenever `lines` grew. */
+  version: number;
+  label: string;
+  startAtEnd: boolean;
+  height?: number;
+}
+
+export function LogViewer({ lines, version, label, startAtEnd, height = 420 }: Props) {
+  const box = useRef<HTMLDivElement>(null);
+  const [scrollTop, setScrollTop] = useState(0);
+  const [viewHeight, setViewHeight] = useState(height);
+  const [follow, setFollow] = useState(startAtEnd);
+  const followRef = useRef(startAtEnd);
+  const frame = useRef(0);
+
+  const count = lines.length;
+  const total = count * ROW_HEIGHT;
+
+  useLayoutEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    setViewHeight(el.clientHeight || height);
+    if (followRef.current) {
+      el.scrollTop = el.scrollHeight;
+      setScrollTop(el.scrollTop);
+    }
+  }, [version, count]);
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el || typeof ResizeObserver === "undefined") return;
+    const ro = new ResizeObserver(() => setViewHeight(el.clientHeight));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+
+  const onScroll = () => {
+    const el = box.current;
+    if (!el) return;
+    const atEnd = el.scrollTop + el.clientHeight >= el.scrollHeight - ROW_HEIGHT * 1.5;
+    if (atEnd !== followRef.current) {
+      followRef.current = atEnd;
+      setFollow(atEnd);
+    }
+    if (!frame.current) {
+      frame.current = requestAnimationFrame(() => {
+        frame.current = 0;
+        if (box.current) setScrollTop(box.current.scrollTop);
+      });
+    }
+  };
+
+  const jumpToEnd = () => {
+    const el = box.current;
+    if (!el) return;
+    followRef.current = true;
+    setFollow(true);
+    el.scrollTop = el.scrollHeight;
+  };
+
+  const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
+  const last = Math.min(count, Math.ceil((scrollTop + viewHeight) / ROW_HEIGHT) + OVERSCAN);
+  const rows = [];
+  for (let i = first; i < last; i++) {
+    const line = parseLogLine(lines[i] ?? "");
+    const cls = line.truncation ? "log-row log-row--truncation" : `log-row log-row--${line.stream}`;
+    rows.push(
+      <div key={i} class={cls} style={{ top: `${i * ROW_HEIGHT}px` }} data-line={i + 1}>
+        <span class="log-no" aria-hidden="true">
+          {i + 1}
+        </span>
+        <span class="log-ts" title={line.ts ?? undefined}>
+          {line.ts ? formatClock(line.ts) : ""}
+        </span>
+        {line.stream !== "stdout" && <span class="log-tag">{line.truncation ? "cut" : line.stream === "system" ? "pulse" : line.stream}</span>}
+        <span class="log-text">{line.text}</span>
+      </div>,
+    );
+  }
+
+  return (
+    <div class="log-frame">
+      <div
+        ref={box}
+        class="log-body"
+        style={{ height: `${height}px` }}
+        onScroll={onScroll}
+        tabIndex={0}
+        role="log"
+        aria-label={label}
+        data-lines={count}
+      >
+        <div class="log-spacer" style={{ height: `${total}px` }}>
+          {rows}
+        </div>
+      </div>
+      {!follow && count > 0 && (
+        <button type="button" class="btn btn--small log-jump" onClick={jumpToEnd}>
+          ↓ Follow the end
+        </button>
+      )}
+    </div>
+  );
+}

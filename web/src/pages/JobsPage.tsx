@@ -1,0 +1,140 @@
+/** The jobs page: every job, its schedule in words, its state, next run and last execution. */
+import { useCallback } from "preact/hooks";
+import { getJob, type Job, listJobs } from "../api/jobs";
+import { NotFoundError } from "../api/errors";
+import { JobActions } from "../components/JobActions";
+import { EmptyState, ErrorState, Loading } from "../components/States";
+import { StatusBadge } from "../components/StatusBadge";
+import { RelativeTime } from "../components/Time";
+import { useAsync } from "../hooks/useAsync";
+import { formatDuration } from "../lib/format";
+import { scheduleInWords } from "../lib/schedule";
+import { useLiveMessages, useReconnect } from "../live/live";
+import { applyToJobs, sortJobs, upsertJob } from "../live/reducers";
+import { Link } from "../router";
+import { useJobActions } from "./useJobActions";
+
+export function JobsPage() {
+  const { state, setState, reload, retry } = useAsync(async () => sortJobs(await listJobs()), []);
+  const jobs = state.status === "ok" ? state.data : null;
+
+  const put = useCallback(
+    (update: (jobs: Job[]) => Job[]) =>
+      setState((s) => (s.status === "ok" ? { status: "ok", data: update(s.data) } : s)),
+    [setState],
+  );
+
+  const refetch = (jobId: string) => {
+    getJob(jobId).then(
+      (job) => put((list) => upsertJob(list, job)),
+      (err: unknown) => {
+        if (err instanceof NotFoundError) put((list) => list.filter((j) => j.id !== jobId));
+      },
+    );
+  };
+
+  useLiveMessages((msg) => {
+    if (!jobs) return;
+    let ids: string[] = [];
+    put((list) => {
+      const r = applyToJobs(list, msg);
+      ids = r.refetch;
+      return r.state;
+    });
+    for (const id of ids) refetch(id);
+  });
+  useReconnect(reload);
+
+  const actions = useJobActions({
+    onSaved: (job) => put((list) => upsertJob(list, job)),
+    onDeleted: (id) => put((list) => list.filter((j) => j.id !== id)),
+  });
+
+  return (
+    <main class="page" id="main">
+      <div class="page-header">
+        <div>
+          <h1>Jobs</h1>
+          {jobs && <p class="muted page-sub">{jobs.length === 1 ? "1 job" : `${jobs.length} jobs`}</p>}
+        </div>
+        <button type="button" class="btn btn--primary" onClick={actions.create}>
+          + New job
+        </button>
+      </div>
+      {state.status === "loading" && <Loading label="Loading jobs" />}
+      {state.status === "error" && <ErrorState error={state.error} onRetry={retry} />}
+      {jobs && jobs.length === 0 && (
+        <EmptyState title="No jobs yet">
+          <p>A job runs a command on a schedule, and Pulse keeps the history of every run.</p>
+          <button type="button" class="btn btn--primary" onClick={actions.create}>
+            Create your first job
+          </button>
+        </EmptyState>
+      )}
+      {jobs && jobs.length > 0 && (
+        <div class="card">
+          <table class="jobs-table">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Schedule</th>
+                <th scope="col">State</th>
+                <th scope="col">Next run</th>
+                <th scope="col">Last execution</th>
+                <th scope="col">
+                  <span class="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {jobs.map((job) => (
+                <tr key={job.id} data-job-id={job.id} data-job-name={job.name}>
+                  <td class="col-name" data-label="Name">
+                    <Link href={`/jobs/${encodeURIComponent(job.id)}`} class="job-link">
+                      {job.name}
+                    </Link>
+                    {job.description && <div class="muted job-desc">{job.description}</div>}
+                  </td>
+                  <td data-label="Schedule">
+                    <span title={job.cron ? `cron: ${job.cron}` : `every ${job.interval_seconds ?? "?"} s`}>{scheduleInWords(job)}</span>
+                  </td>
+                  <td data-label="State">
+                    <span class={`state state-pill state-pill--${job.state}`}>{job.state === "paused" ? "Paused" : "Active"}</span>
+                  </td>
+                  <td data-label="Next run">
+                    {job.state === "paused" ? <span class="muted">paused</span> : <RelativeTime iso={job.next_run_at} />}
+                  </td>
+                  <td data-label="Last execution">
+                    <div class="last-exec">
+                      <StatusBadge status={job.last_status} />
+                      {job.last_duration_ms !== undefined && job.last_status !== "running" && (
+                        <span class="muted">{formatDuration(job.last_duration_ms)}</span>
+                      )}
+                      {job.last_run_at && (
+                        <span class="muted last-exec-when">
+                          <RelativeTime iso={job.last_run_at} />
+                        </span>
+                      )}
+                    </div>
+                  </td>
+                  <td class="col-actions">
+                    <JobActions
+                      job={job}
+                      busy={actions.busy(job.id)}
+                      onRun={() => void actions.run(job)}
+                      onToggle={() => void actions.toggle(job)}
+                      onEdit={() => actions.edit(job)}
+                      onDelete={() => actions.confirmDelete(job)}
+                      compact
+                    />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {actions.dialogs}
+    </main>
+  );
+}

@@ -1,0 +1,70 @@
+/** A router of a few lines: the History API, a hook for the current location, and a Link. */
+import type { ComponentChildren, JSX } from "preact";
+import { useEffect, useState } from "preact/hooks";
+
+export interface Location {
+  path: string;
+  query: URLSearchParams;
+}
+
+const listeners = new Set<() => void>();
+
+function current(): Location {
+  return { path: location.pathname, query: new URLSearchParams(location.search) };
+}
+
+export function navigate(url: string, opts: { replace?: boolean } = {}): void {
+  if (opts.replace) history.replaceState(null, "", url);
+  else history.pushState(null, "", url);
+  for (const fn of listeners) fn();
+  if (!opts.replace) window.scrollTo(0, 0);
+}
+
+export function useLocation(): Location {
+  const [loc, setLoc] = useState(current);
+  useEffect(() => {
+    const update = () => setLoc(current());
+    listeners.add(update);
+    window.addEventListener("popstate", update);
+    return () => {
+      listeners.delete(update);
+      window.removeEventListener("popstate", update);
+    };
+  }, []);
+  return loc;
+}
+
+export type Route =
+  | { name: "jobs" }
+  | { name: "job"; jobId: string }
+  | { name: "execution"; executionId: string }
+  | { name: "not-found" };
+
+/** Which page a path shows. */
+export function matchRoute(path: string): Route {
+  const p = path.replace(/\/+$/, "") || "/";
+  if (p === "/" || p === "/jobs") return { name: "jobs" };
+  let m = /^\/jobs\/([^/]+)$/.exec(p);
+  if (m?.[1]) return { name: "job", jobId: decodeURIComponent(m[1]) };
+  m = /^\/executions\/([^/]+)$/.exec(p);
+  if (m?.[1]) return { name: "execution", executionId: decodeURIComponent(m[1]) };
+  return { name: "not-found" };
+}
+
+type AnchorProps = JSX.HTMLAttributes<HTMLAnchorElement> & { href: string; children?: ComponentChildren };
+
+/** An anchor that navigates without reloading (and still opens in a new tab on ctrl/middle click). */
+export function Link({ href, onClick, ...rest }: AnchorProps) {
+  return (
+    <a
+      href={href}
+      onClick={(e) => {
+        if (typeof onClick === "function") onClick(e);
+        if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+        e.preventDefault();
+        navigate(href);
+      }}
+      {...rest}
+    />
+  );
+}
