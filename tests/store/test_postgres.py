@@ -17,7 +17,7 @@ from pulse.models import ExecutionStatus, Trigger
 from pulse.store.base import FireOutcome
 from pulse.store.postgres import PostgresStore
 from pulse.store.sqlite import SQLiteStore
-from tests.pg import PostgresDatabases
+from tests.pg import PostgresDatabases, with_database
 from tests.store import builders as b
 from tests.store.builders import at
 
@@ -155,7 +155,14 @@ async def test_the_store_recovers_after_the_server_kills_its_connections(
 
 async def test_an_unreachable_server_raises_store_unavailable() -> None:
     store = PostgresStore("postgresql://postgres@127.0.0.1:1/nothing", timeout=0.5)
-    with pytest.raises(StoreUnavailableError):
+    with pytest.raises(StoreUnavailableError) as caught:
+        await store.open()
+    assert isinstance(caught.value.__cause__, psycopg.OperationalError)
+
+
+async def test_a_missing_database_is_named_in_the_error(postgres_server: str) -> None:
+    store = PostgresStore(with_database(postgres_server, "pulse_no_such_db"), timeout=0.5)
+    with pytest.raises(StoreUnavailableError, match="pulse_no_such_db"):
         await store.open()
 
 

@@ -57,8 +57,8 @@ Connection = psycopg.AsyncConnection[DictRow]
 # migrations when several nodes start at once. ASCII "pulse".
 _MIGRATION_LOCK = 0x70756C7365
 
-# From this many chunks on, append_logs streams them with COPY: one round trip and no per-row
-# statement overhead. Below it, a pipelined executemany is as fast and simpler to reason about.
+# From this many chunks on, append_logs streams them with COPY, which needs no parameter arrays
+# held whole in memory; below it, one INSERT of unnested arrays is a single round trip.
 _COPY_FROM = 64
 
 
@@ -107,7 +107,10 @@ class PostgresStore(Store):
             await pool.open(wait=True, timeout=self._timeout)
         except PoolTimeout as e:
             await pool.close()
-            raise StoreUnavailableError(f"cannot connect to PostgreSQL: {e}") from e
+            # The pool only says it timed out; one direct attempt tells why (server down, no
+            # such database, authentication), which is what the operator needs to read.
+            cause = await self._connect_error() or e
+            raise StoreUnavailableError(f"cannot connect to PostgreSQL: {cause}") from cause
         self._pool = pool
         try:
             await self._migrate()
@@ -115,6 +118,16 @@ class PostgresStore(Store):
             self._pool = None
             await pool.close()
             raise
+
+    async def _connect_error(self) -> psycopg.Error | None:
+        try:
+            conn = await psycopg.AsyncConnection.connect(
+                self.url, connect_timeout=max(1, int(self._timeout))
+            )
+        except psycopg.Error as e:
+            return e
+        await conn.close()
+        return None
 
     async def close(self) -> None:
         # Calls in flight keep their connection until they commit; the pool closes it then.
@@ -288,28 +301,29 @@ class PostgresStore(Store):
     async def append_logs(self, execution_id: str, chunks: Sequence[LogChunk]) -> None:
         if not chunks:
             return
-        rows = [
-            (execution_id, ch.seq, format_ts(ch.ts), ch.stream.value, _text(ch.text))
-            for ch in chunks
-        ]
-        async with self._use(transaction=True) as conn:
-            if len(rows) >= _COPY_FROM:
+        # Either way one statement, so the batch is atomic without BEGIN/COMMIT round trips.
+        async with self._use() as conn:
+            if len(chunks) >= _COPY_FROM:
                 async with conn.cursor() as cur, cur.copy(Q["copy_log_chunks"]) as copy:
-                    for r in rows:
-                        await copy.write_row(r)
+                    for ch in chunks:
+                        await copy.write_row(
+                            (
+                                execution_id,
+                                ch.seq,
+                                format_ts(ch.ts),
+                                ch.stream.value,
+                                _text(ch.text),
+                            )
+                        )
             else:
-                async with conn.cursor() as cur:
-                    params = [
-                        {
-                            "execution_id": r[0],
-                            "seq": r[1],
-                            "ts": r[2],
-                            "stream": r[3],
-                            "text": r[4],
-                        }
-                        for r in rows
-                    ]
-                    await cur.executemany(Q["insert_log_chunk"], params)
+                params = {
+                    "execution_id": execution_id,
+                    "seqs": [ch.seq for ch in chunks],
+                    "tss": [format_ts(ch.ts) for ch in chunks],
+                    "streams": [ch.stream.value for ch in chunks],
+                    "texts": [_text(ch.text) for ch in chunks],
+                }
+                await conn.execute(Q["insert_log_chunks"], params)
 
     async def finish_execution(
         self, execution_id: str, result: ExecutionResult

@@ -161,9 +161,12 @@ WITH execution AS (
 UPDATE scheduled_jobs SET last_run_at = %(started_at)s, last_execution_id = %(id)s
 WHERE id = %(scheduled_job_id)s;
 
--- name: insert_log_chunk
+-- name: insert_log_chunks
+-- A batch of chunks as one statement: one array per column, unnested side by side.
 INSERT INTO pulse_execution_logs (execution_id, seq, ts, stream, text)
-VALUES (%(execution_id)s, %(seq)s, %(ts)s, %(stream)s, %(text)s);
+SELECT %(execution_id)s, c.seq, c.ts, c.stream, c.text
+FROM unnest(%(seqs)s::bigint[], %(tss)s::text[], %(streams)s::text[], %(texts)s::text[])
+    AS c(seq, ts, stream, text);
 
 -- name: copy_log_chunks
 COPY pulse_execution_logs (execution_id, seq, ts, stream, text) FROM STDIN;
