@@ -110,7 +110,9 @@ async def live_factory(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
         values.update(overrides)
         p = Pulse(Settings(**values))
         server = uvicorn.Server(
-            uvicorn.Config(p.asgi(), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+            uvicorn.Config(
+                p.asgi(), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+            )
         )
         task = asyncio.create_task(server.serve())
         servers.append((server, task))
@@ -122,7 +124,7 @@ async def live_factory(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
         return LiveServer(p, port)
 
     yield start
-    for server, task in servers:
+    for server, _task in servers:
         server.should_exit = True
     for _server, task in servers:
         with contextlib.suppress(Exception):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -49,20 +50,22 @@ def test_an_hourly_job_loses_no_run_whose_time_exists_across_spring_forward() ->
     got = fires(s, datetime(2025, 3, 30, 0, 0, tzinfo=BERLIN), 3)
     assert local(got, BERLIN) == ["03-30 00:30 CET", "03-30 01:30 CET", "03-30 03:30 CEST"]
     # one real hour between each (01:30 CET → 03:30 CEST is one hour of elapsed time)
-    assert all(b - a == timedelta(hours=1) for a, b in zip(got, got[1:], strict=False))
+    assert all(b - a == timedelta(hours=1) for a, b in pairwise(got))
 
 
 def test_an_hourly_job_runs_once_per_real_hour_in_the_fall_back_hour() -> None:
     s = Schedule(cron="0 * * * *", timezone="America/New_York")
     got = fires(s, datetime(2025, 11, 2, 0, 30, tzinfo=NEW_YORK), 4)
-    gaps = {b - a for a, b in zip(got, got[1:], strict=False)}
+    gaps = {b - a for a, b in pairwise(got)}
     assert gaps == {timedelta(hours=1)}
     assert len(set(got)) == 4
 
 
 def test_cron_is_evaluated_in_the_jobs_time_zone() -> None:
     s = Schedule(cron="0 9 * * *", timezone="America/New_York")
-    got = next_fire_after(s, datetime(2025, 1, 10, 0, 0, tzinfo=UTC), datetime(2025, 1, 1, tzinfo=UTC))
+    got = next_fire_after(
+        s, datetime(2025, 1, 10, 0, 0, tzinfo=UTC), datetime(2025, 1, 1, tzinfo=UTC)
+    )
     assert got == datetime(2025, 1, 10, 14, 0, tzinfo=UTC)
 
 
@@ -72,14 +75,18 @@ def test_cron_is_evaluated_in_the_jobs_time_zone() -> None:
 )
 def test_macros_are_accepted(macro: str, expected: str) -> None:
     s = validate(Schedule(cron=macro))
-    got = next_fire_after(s, datetime(2025, 1, 1, 0, 0, tzinfo=UTC), datetime(2025, 1, 1, tzinfo=UTC))
+    got = next_fire_after(
+        s, datetime(2025, 1, 1, 0, 0, tzinfo=UTC), datetime(2025, 1, 1, tzinfo=UTC)
+    )
     assert got is not None and got.strftime("%H:%M") == expected
 
 
 def test_intervals_stay_on_their_grid() -> None:
     anchor = datetime(2025, 1, 1, tzinfo=UTC)
     s = Schedule(interval_seconds=60)
-    assert next_fire_after(s, anchor + timedelta(seconds=61.5), anchor) == anchor + timedelta(seconds=120)
+    assert next_fire_after(s, anchor + timedelta(seconds=61.5), anchor) == anchor + timedelta(
+        seconds=120
+    )
 
 
 def test_after_downtime_the_latest_missed_slot_is_the_one_that_runs() -> None:

@@ -1,15 +1,15 @@
 """The Pulse object: what an application embeds, and what ``pulse serve`` runs.
 
-    import pulse
+import pulse
 
-    app = pulse.Pulse()
+app = pulse.Pulse()
 
-    @app.handler("send-report")
-    def send_report(ctx: pulse.RunContext) -> str:
-        print("sending", ctx.payload)
-        return "sent 3 reports"
+@app.handler("send-report")
+def send_report(ctx: pulse.RunContext) -> str:
+    print("sending", ctx.payload)
+    return "sent 3 reports"
 
-    asgi = app.asgi()   # serve with uvicorn, or mount in your own Starlette/FastAPI app
+asgi = app.asgi()   # serve with uvicorn, or mount in your own Starlette/FastAPI app
 """
 
 from __future__ import annotations
@@ -124,5 +124,3 @@ def _safe_url(url: str) -> str:
         user = creds.split(":", 1)[0]
         return f"{scheme}://{user}:***@{host}" if ":" in creds else url
     return url
-
-

@@ -153,7 +153,9 @@ def _job_text(job: dict[str, Any]) -> str:
         f"  overlap    {job['overlap']}, timeout {job['timeout_seconds'] or 'none'}",
     ]
     if job["skipped_count"]:
-        lines.append(f"  skipped    {job['skipped_count']} firing(s), last {_ago(job['last_skipped_at'])}")
+        lines.append(
+            f"  skipped    {job['skipped_count']} firing(s), last {_ago(job['last_skipped_at'])}"
+        )
     return "\n".join(lines)
 
 
@@ -203,7 +205,13 @@ def cmd_jobs(args: argparse.Namespace) -> int:
             ]
             for j in data["jobs"]
         ]
-        _out(args, data, _table(rows, ["ID", "NAME", "SCHEDULE", "STATE", "NEXT", "LAST"]) if rows else "no jobs yet")
+        _out(
+            args,
+            data,
+            _table(rows, ["ID", "NAME", "SCHEDULE", "STATE", "NEXT", "LAST"])
+            if rows
+            else "no jobs yet",
+        )
     elif action == "add":
         job = c.call("POST", "/jobs", json=_job_fields(args, creating=True))
         _out(args, job, f"created {job['id']}\n{_job_text(job)}")
@@ -242,8 +250,14 @@ def cmd_history(args: argparse.Namespace) -> int:
         ]
         for e in data["executions"]
     ]
-    human = _table(rows, ["EXECUTION", "STATUS", "STARTED", "DURATION", "TRIGGER", "RESULT"]) if rows else "no executions"
-    human += f"\n{data['count']} of {data['total']}" + (" (more: --offset)" if data["has_more"] else "")
+    human = (
+        _table(rows, ["EXECUTION", "STATUS", "STARTED", "DURATION", "TRIGGER", "RESULT"])
+        if rows
+        else "no executions"
+    )
+    human += f"\n{data['count']} of {data['total']}" + (
+        " (more: --offset)" if data["has_more"] else ""
+    )
     _out(args, data, human)
     return 0
 
@@ -264,17 +278,19 @@ def cmd_logs(args: argparse.Namespace) -> int:
     after = 0
     while True:
         data = c.call(
-            "GET", f"/executions/{args.execution}/log-chunks", params={"after_seq": after, "limit": 1000}
+            "GET",
+            f"/executions/{args.execution}/log-chunks",
+            params={"after_seq": after, "limit": 1000},
         )
         for chunk in data["chunks"]:
             sys.stdout.write(chunk["text"])
         sys.stdout.flush()
         after = data["next_seq"]
+        # The server reads the status before the chunks: a finished execution with nothing
+        # after ``after`` has no more lines to come.
         if data["status"] != "running" and not data["chunks"]:
-            e = c.call("GET", f"/executions/{args.execution}/log-chunks", params={"after_seq": after, "limit": 1})
-            if not e["chunks"]:
-                print(f"-- execution {data['status']}", file=sys.stderr)
-                return 0 if data["status"] == "completed" else 1
+            print(f"-- execution {data['status']}", file=sys.stderr)
+            return 0 if data["status"] == "completed" else 1
         if not data["chunks"]:
             time.sleep(0.5)
 
@@ -327,8 +343,13 @@ def parser() -> argparse.ArgumentParser:
     p = jsub.add_parser("add", help="create a job")
     _job_options(p, creating=True)
     _client_options(p)
-    for name, text in (("show", "show a job"), ("rm", "delete a job and its history"),
-                       ("pause", "pause a job"), ("resume", "resume a job"), ("run", "run a job now")):
+    for name, text in (
+        ("show", "show a job"),
+        ("rm", "delete a job and its history"),
+        ("pause", "pause a job"),
+        ("resume", "resume a job"),
+        ("run", "run a job now"),
+    ):
         p = jsub.add_parser(name, help=text)
         p.add_argument("job")
         _client_options(p)

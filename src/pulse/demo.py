@@ -8,7 +8,7 @@ DEMO_JOBS: list[dict[str, Any]] = [
     {
         "name": "heartbeat",
         "description": "Succeeds every 10 seconds.",
-        "command": "echo \"checking services\"; sleep 1; echo \"all 3 services healthy\"",
+        "command": 'echo "checking services"; sleep 1; echo "all 3 services healthy"',
         "interval_seconds": 10,
     },
     {
@@ -20,14 +20,14 @@ DEMO_JOBS: list[dict[str, Any]] = [
     {
         "name": "chatty-report",
         "description": "Prints 20,000 lines.",
-        "command": "for i in $(seq 1 20000); do echo \"row $i: value=$((i * 7 % 1000))\"; done; "
+        "command": 'for i in $(seq 1 20000); do echo "row $i: value=$((i * 7 % 1000))"; done; '
         "echo 'report done: 20000 rows'",
         "interval_seconds": 30,
     },
     {
         "name": "slow-backup",
         "description": "Runs for about 40 seconds, printing progress.",
-        "command": "for i in $(seq 1 20); do echo \"copied $((i * 5))%\"; sleep 2; done; "
+        "command": 'for i in $(seq 1 20); do echo "copied $((i * 5))%"; sleep 2; done; '
         "echo 'backup complete'",
         "interval_seconds": 60,
     },

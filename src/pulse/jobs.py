@@ -13,7 +13,11 @@ from pulse.schedules import next_fire_after, validate
 
 _SCHEDULE_FIELDS = {"cron", "timezone", "interval_seconds"}
 _TARGET_FIELDS = {"command", "cwd", "env", "handler", "payload"}
-FIELDS = {"name", "description", "timeout_seconds", "overlap", "state"} | _SCHEDULE_FIELDS | _TARGET_FIELDS
+FIELDS = (
+    {"name", "description", "timeout_seconds", "overlap", "state"}
+    | _SCHEDULE_FIELDS
+    | _TARGET_FIELDS
+)
 
 
 def _check_target(target: Target) -> Target:
@@ -87,7 +91,11 @@ def change_job(job: Job, changes: dict[str, Any], now: datetime) -> Job:
         # Setting one kind of schedule replaces the other.
         if "cron" in changes and changes["cron"] is not None and "interval_seconds" not in changes:
             interval = None
-        if "interval_seconds" in changes and changes["interval_seconds"] is not None and "cron" not in changes:
+        if (
+            "interval_seconds" in changes
+            and changes["interval_seconds"] is not None
+            and "cron" not in changes
+        ):
             cron = None
         schedule = validate(
             Schedule(

@@ -58,7 +58,9 @@ def validate(schedule: Schedule) -> Schedule:
     if expanded.startswith("@"):
         raise InvalidInputError("cron", f"unknown macro {expr!r}")
     if len(expanded.split(" ")) != 5:
-        raise InvalidInputError("cron", f"{expr!r} must have 5 fields (minute hour day month weekday)")
+        raise InvalidInputError(
+            "cron", f"{expr!r} must have 5 fields (minute hour day month weekday)"
+        )
     try:
         it = CronSim(expanded, datetime.now(tz))
     except CronSimError as e:
@@ -107,7 +109,11 @@ def latest_slot_at_or_before(
     tz = zone(schedule.timezone)
     try:
         prev = next(
-            CronSim(expand_cron(schedule.cron), (now + timedelta(minutes=1)).astimezone(tz), reverse=True)
+            CronSim(
+                expand_cron(schedule.cron),
+                (now + timedelta(minutes=1)).astimezone(tz),
+                reverse=True,
+            )
         ).astimezone(UTC)
     except StopIteration:
         return first_due

@@ -15,7 +15,11 @@ BASE = {"name": "j", "command": "true", "interval_seconds": 60}
     [
         ({**BASE, "interval_seconds": None, "cron": "61 * * * *"}, "cron", "not a valid cron"),
         ({**BASE, "interval_seconds": None, "cron": "every day"}, "cron", "5 fields"),
-        ({**BASE, "interval_seconds": None, "cron": "* * * * *", "timezone": "Europe/Atlantis"}, "timezone", "unknown time zone"),
+        (
+            {**BASE, "interval_seconds": None, "cron": "* * * * *", "timezone": "Europe/Atlantis"},
+            "timezone",
+            "unknown time zone",
+        ),
         ({**BASE, "interval_seconds": 0}, "interval_seconds", "positive"),
         ({**BASE, "interval_seconds": -60}, "interval_seconds", "positive"),
         ({**BASE, "interval_seconds": "soon"}, "interval_seconds", "integer"),
@@ -83,7 +87,9 @@ async def test_bad_list_parameters_are_refused(
         ("GET", "/executions/PX_nope_1/log-chunks"),
     ],
 )
-async def test_unknown_ids_are_404_naming_the_id(client: httpx.AsyncClient, method: str, path: str) -> None:
+async def test_unknown_ids_are_404_naming_the_id(
+    client: httpx.AsyncClient, method: str, path: str
+) -> None:
     kw: dict[str, Any] = {"json": {"name": "x"}} if method == "PATCH" else {}
     r = await client.request(method, path, **kw)
     assert r.status_code == 404
@@ -91,7 +97,9 @@ async def test_unknown_ids_are_404_naming_the_id(client: httpx.AsyncClient, meth
 
 
 async def test_malformed_json_is_refused(client: httpx.AsyncClient) -> None:
-    r = await client.post("/jobs", content=b'{"name": "x",', headers={"content-type": "application/json"})
+    r = await client.post(
+        "/jobs", content=b'{"name": "x",', headers={"content-type": "application/json"}
+    )
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "body"
     assert "malformed JSON" in r.json()["detail"]
@@ -103,7 +111,9 @@ async def test_a_json_array_body_is_refused(client: httpx.AsyncClient) -> None:
 
 
 @pytest.mark.parametrize("ctype", ["text/plain", "application/x-www-form-urlencoded", None])
-async def test_a_body_that_is_not_json_is_refused(client: httpx.AsyncClient, ctype: str | None) -> None:
+async def test_a_body_that_is_not_json_is_refused(
+    client: httpx.AsyncClient, ctype: str | None
+) -> None:
     headers = {"content-type": ctype} if ctype else {}
     r = await client.post("/jobs", content=b"name=x&command=id", headers=headers)
     assert r.status_code == 422

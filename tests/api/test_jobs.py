@@ -9,7 +9,9 @@ from pulse.clock import FakeClock
 
 
 async def test_the_minimal_interval_body_creates_a_job(client: httpx.AsyncClient) -> None:
-    r = await client.post("/jobs", json={"name": "backup", "command": "echo hi", "interval_seconds": 60})
+    r = await client.post(
+        "/jobs", json={"name": "backup", "command": "echo hi", "interval_seconds": 60}
+    )
     assert r.status_code == 201
     job = r.json()
     assert job["id"].startswith("SPJ_")
@@ -19,10 +21,17 @@ async def test_the_minimal_interval_body_creates_a_job(client: httpx.AsyncClient
     assert job["last_status"] is None
 
 
-async def test_the_minimal_cron_body_creates_a_job_in_its_time_zone(client: httpx.AsyncClient) -> None:
+async def test_the_minimal_cron_body_creates_a_job_in_its_time_zone(
+    client: httpx.AsyncClient,
+) -> None:
     r = await client.post(
         "/jobs",
-        json={"name": "backup", "command": "echo hi", "cron": "*/5 * * * *", "timezone": "Europe/Berlin"},
+        json={
+            "name": "backup",
+            "command": "echo hi",
+            "cron": "*/5 * * * *",
+            "timezone": "Europe/Berlin",
+        },
     )
     assert r.status_code == 201
     assert r.json()["cron"] == "*/5 * * * *" and r.json()["timezone"] == "Europe/Berlin"
@@ -32,7 +41,9 @@ async def test_the_minimal_cron_body_creates_a_job_in_its_time_zone(client: http
 async def test_jobs_can_be_listed_shown_changed_paused_resumed_and_deleted(
     client: httpx.AsyncClient,
 ) -> None:
-    created = (await client.post("/jobs", json={"name": "b", "command": "true", "interval_seconds": 60})).json()
+    created = (
+        await client.post("/jobs", json={"name": "b", "command": "true", "interval_seconds": 60})
+    ).json()
     await client.post("/jobs", json={"name": "a", "command": "true", "interval_seconds": 60})
     listing = (await client.get("/jobs")).json()
     assert listing["count"] == 2 and [j["name"] for j in listing["jobs"]] == ["a", "b"]
@@ -55,7 +66,9 @@ async def test_jobs_can_be_listed_shown_changed_paused_resumed_and_deleted(
 async def test_resuming_does_not_run_the_slots_missed_while_paused(
     client: httpx.AsyncClient, pulse: Pulse, clock: FakeClock
 ) -> None:
-    jid = (await client.post("/jobs", json={"name": "b", "command": "true", "interval_seconds": 60})).json()["id"]
+    jid = (
+        await client.post("/jobs", json={"name": "b", "command": "true", "interval_seconds": 60})
+    ).json()["id"]
     await client.post(f"/jobs/{jid}/pause")
     clock.advance(3600 + 30)
     job = (await client.post(f"/jobs/{jid}/resume")).json()
@@ -66,7 +79,11 @@ async def test_resuming_does_not_run_the_slots_missed_while_paused(
 async def test_run_now_answers_202_with_the_execution_it_will_record(
     client: httpx.AsyncClient, pulse: Pulse
 ) -> None:
-    jid = (await client.post("/jobs", json={"name": "b", "command": "echo ran", "interval_seconds": 60})).json()["id"]
+    jid = (
+        await client.post(
+            "/jobs", json={"name": "b", "command": "echo ran", "interval_seconds": 60}
+        )
+    ).json()["id"]
     r = await client.post(f"/jobs/{jid}/trigger")
     assert r.status_code == 202
     body = r.json()
@@ -82,7 +99,8 @@ async def test_run_now_answers_202_with_the_execution_it_will_record(
 
 async def test_a_python_handler_job_can_be_created(client: httpx.AsyncClient) -> None:
     r = await client.post(
-        "/jobs", json={"name": "r", "handler": "report", "payload": {"to": "ops"}, "interval_seconds": 30}
+        "/jobs",
+        json={"name": "r", "handler": "report", "payload": {"to": "ops"}, "interval_seconds": 30},
     )
     assert r.status_code == 201
     assert r.json()["handler"] == "report" and r.json()["payload"] == {"to": "ops"}

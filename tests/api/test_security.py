@@ -44,7 +44,9 @@ async def token_client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     p = Pulse(Settings(data_dir=tmp_path, host="0.0.0.0", api_token="s3cret", node_id="n"))
     await p.start(loops=False)
     transport = httpx.ASGITransport(app=p.asgi(manage_lifecycle=False))
-    async with httpx.AsyncClient(transport=transport, base_url="http://pulse.internal:8000/api/pulse") as c:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://pulse.internal:8000/api/pulse"
+    ) as c:
         yield c
     await p.stop()
 

@@ -17,10 +17,12 @@ from pulse.events import ExecutionStarted
 from tests.conftest import LiveServer
 
 
-async def recv_until(ws: Any, pred: Callable[[dict[str, Any]], bool], timeout: float = 10) -> list[dict[str, Any]]:
+async def recv_until(
+    ws: Any, pred: Callable[[dict[str, Any]], bool], within: float = 10
+) -> list[dict[str, Any]]:
     """Messages received up to and including the first one matching ``pred``."""
     got: list[dict[str, Any]] = []
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         remaining = deadline - time.monotonic()
         assert remaining > 0, f"timed out; got {got}"
@@ -34,7 +36,12 @@ async def test_a_run_is_announced_started_then_completed_exactly_once(live: Live
     async with websockets.connect(live.ws_url) as ws, httpx.AsyncClient(base_url=live.api) as http:
         hello = json.loads(await ws.recv())
         assert hello["type"] == "hello"
-        jid = (await http.post("/jobs", json={"name": "w", "command": "sleep 0.2; echo ok", "interval_seconds": 3600})).json()["id"]
+        jid = (
+            await http.post(
+                "/jobs",
+                json={"name": "w", "command": "sleep 0.2; echo ok", "interval_seconds": 3600},
+            )
+        ).json()["id"]
         eid = (await http.post(f"/jobs/{jid}/trigger")).json()["execution_id"]
         msgs = await recv_until(ws, lambda m: m["type"] == "pulse_execution_completed")
         runs = [m for m in msgs if m["type"].startswith("pulse_execution")]
@@ -53,17 +60,28 @@ async def test_a_run_is_announced_started_then_completed_exactly_once(live: Live
 
 async def test_a_failed_run_is_announced_with_its_error(live: LiveServer) -> None:
     async with websockets.connect(live.ws_url) as ws, httpx.AsyncClient(base_url=live.api) as http:
-        jid = (await http.post("/jobs", json={"name": "f", "command": "exit 4", "interval_seconds": 3600})).json()["id"]
+        jid = (
+            await http.post(
+                "/jobs", json={"name": "f", "command": "exit 4", "interval_seconds": 3600}
+            )
+        ).json()["id"]
         eid = (await http.post(f"/jobs/{jid}/trigger")).json()["execution_id"]
         msgs = await recv_until(ws, lambda m: m["type"] == "pulse_execution_failed")
-        assert msgs[-1] == {"type": "pulse_execution_failed", "execution_id": eid, "job_id": jid, "error": "exit code 4"}
+        assert msgs[-1] == {
+            "type": "pulse_execution_failed",
+            "execution_id": eid,
+            "job_id": jid,
+            "error": "exit code 4",
+        }
 
 
 async def test_a_subscriber_receives_log_lines_live_without_gaps(live: LiveServer) -> None:
     async with websockets.connect(live.ws_url) as ws, httpx.AsyncClient(base_url=live.api) as http:
         await ws.recv()
         cmd = "for i in $(seq 1 12); do echo line $i; sleep 0.1; done"
-        jid = (await http.post("/jobs", json={"name": "t", "command": cmd, "interval_seconds": 3600})).json()["id"]
+        jid = (
+            await http.post("/jobs", json={"name": "t", "command": cmd, "interval_seconds": 3600})
+        ).json()["id"]
         eid = (await http.post(f"/jobs/{jid}/trigger")).json()["execution_id"]
         await recv_until(ws, lambda m: m["type"] == "pulse_execution_started")
         await asyncio.sleep(0.5)  # some lines are stored before we subscribe
@@ -72,7 +90,9 @@ async def test_a_subscriber_receives_log_lines_live_without_gaps(live: LiveServe
         logs = [m for m in msgs if m["type"] == "pulse_execution_log"]
         assert len(logs) >= 3, "lines arrived in several live messages"
         text = "".join(m["text"] for m in logs)
-        assert [ln.split("] ", 1)[1] for ln in text.splitlines()] == [f"line {i}" for i in range(1, 13)]
+        assert [ln.split("] ", 1)[1] for ln in text.splitlines()] == [
+            f"line {i}" for i in range(1, 13)
+        ]
         seqs = [m["seq"] for m in logs]
         assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
 
@@ -80,13 +100,20 @@ async def test_a_subscriber_receives_log_lines_live_without_gaps(live: LiveServe
 async def test_a_client_that_never_reads_does_not_slow_the_scheduler(live: LiveServer) -> None:
     sub = live.pulse.hub.subscribe(buffer=5)  # a stuck client: never reads
     async with httpx.AsyncClient(base_url=live.api) as http:
-        jid = (await http.post("/jobs", json={"name": "n", "command": "true", "interval_seconds": 3600, "overlap": "allow"})).json()["id"]
+        jid = (
+            await http.post(
+                "/jobs",
+                json={"name": "n", "command": "true", "interval_seconds": 3600, "overlap": "allow"},
+            )
+        ).json()["id"]
         for _ in range(10):
             live.pulse.hub.publish(ExecutionStarted("PX_x_1", jid))
         assert sub.overflowed and live.pulse.hub.subscriber_count >= 0
         ids = [(await http.post(f"/jobs/{jid}/trigger")).json()["execution_id"] for _ in range(5)]
         for _ in range(100):
-            page = (await http.get(f"/jobs/{jid}/executions", params={"status": "completed"})).json()
+            page = (
+                await http.get(f"/jobs/{jid}/executions", params={"status": "completed"})
+            ).json()
             if page["total"] == 5:
                 break
             await asyncio.sleep(0.05)

@@ -34,8 +34,18 @@ class Server:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [PULSE, "serve", "--port", str(self.port), "--data-dir", str(self.data_dir), *extra],
-                stdout=out, stderr=subprocess.STDOUT, env=self.env,
+                [
+                    PULSE,
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    "--data-dir",
+                    str(self.data_dir),
+                    *extra,
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=self.env,
             )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -80,16 +90,26 @@ def server(tmp_path: Path) -> Iterator[Server]:
 
 
 def cli(server: Server, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    r = subprocess.run([PULSE, *args, "--url", server.url], capture_output=True, text=True, timeout=30)
+    r = subprocess.run(
+        [PULSE, *args, "--url", server.url], capture_output=True, text=True, timeout=30
+    )
     if check:
         assert r.returncode == 0, r.stderr
     return r
 
 
-def test_a_kill_9_mid_run_loses_nothing_recorded_and_the_restart_fails_the_orphan(server: Server) -> None:
+def test_a_kill_9_mid_run_loses_nothing_recorded_and_the_restart_fails_the_orphan(
+    server: Server,
+) -> None:
     server.start()
-    quick = server.api("POST", "/jobs", json={"name": "quick", "command": "echo done", "interval_seconds": 3600})
-    slow = server.api("POST", "/jobs", json={"name": "slow", "command": "echo begun; sleep 60", "interval_seconds": 3600})
+    quick = server.api(
+        "POST", "/jobs", json={"name": "quick", "command": "echo done", "interval_seconds": 3600}
+    )
+    slow = server.api(
+        "POST",
+        "/jobs",
+        json={"name": "slow", "command": "echo begun; sleep 60", "interval_seconds": 3600},
+    )
     done_id = server.api("POST", f"/jobs/{quick['id']}/trigger")["execution_id"]
     server.wait_for(done_id, "completed")
     orphan_id = server.api("POST", f"/jobs/{slow['id']}/trigger")["execution_id"]
@@ -109,8 +129,14 @@ def test_a_kill_9_mid_run_loses_nothing_recorded_and_the_restart_fails_the_orpha
 
 def test_sigterm_lets_short_runs_finish_and_records_long_ones_as_shut_down(server: Server) -> None:
     server.start()
-    short = server.api("POST", "/jobs", json={"name": "s", "command": "sleep 1; echo finished", "interval_seconds": 3600})
-    long = server.api("POST", "/jobs", json={"name": "l", "command": "sleep 60", "interval_seconds": 3600})
+    short = server.api(
+        "POST",
+        "/jobs",
+        json={"name": "s", "command": "sleep 1; echo finished", "interval_seconds": 3600},
+    )
+    long = server.api(
+        "POST", "/jobs", json={"name": "l", "command": "sleep 60", "interval_seconds": 3600}
+    )
     sid = server.api("POST", f"/jobs/{short['id']}/trigger")["execution_id"]
     lid = server.api("POST", f"/jobs/{long['id']}/trigger")["execution_id"]
     server.wait_for(sid, "running")
@@ -127,14 +153,29 @@ def test_sigterm_lets_short_runs_finish_and_records_long_ones_as_shut_down(serve
 
 def test_the_cli_drives_a_running_server(server: Server, tmp_path: Path) -> None:
     server.start()
-    out = cli(server, "jobs", "add", "nightly", "--command", "echo report ready", "--cron", "0 2 * * *", "--tz", "Europe/Berlin", "--json").stdout
+    out = cli(
+        server,
+        "jobs",
+        "add",
+        "nightly",
+        "--command",
+        "echo report ready",
+        "--cron",
+        "0 2 * * *",
+        "--tz",
+        "Europe/Berlin",
+        "--json",
+    ).stdout
     job = json.loads(out)
     assert job["cron"] == "0 2 * * *" and job["timezone"] == "Europe/Berlin"
     listing = cli(server, "jobs", "list").stdout
     assert "nightly" in listing and "Europe/Berlin" in listing
     assert "At 02:00" in cli(server, "jobs", "show", job["id"]).stdout
     cli(server, "jobs", "edit", job["id"], "--every", "3600")
-    assert json.loads(cli(server, "jobs", "show", job["id"], "--json").stdout)["interval_seconds"] == 3600
+    assert (
+        json.loads(cli(server, "jobs", "show", job["id"], "--json").stdout)["interval_seconds"]
+        == 3600
+    )
     assert "paused" in cli(server, "jobs", "pause", job["id"]).stdout
     assert "active" in cli(server, "jobs", "resume", job["id"]).stdout
     run = json.loads(cli(server, "jobs", "run", job["id"], "--json").stdout)
@@ -156,7 +197,15 @@ def test_the_cli_drives_a_running_server(server: Server, tmp_path: Path) -> None
 
 def test_logs_follow_prints_lines_while_the_run_goes_on(server: Server) -> None:
     server.start()
-    job = server.api("POST", "/jobs", json={"name": "f", "command": "for i in 1 2 3; do echo tick $i; sleep 0.5; done", "interval_seconds": 3600})
+    job = server.api(
+        "POST",
+        "/jobs",
+        json={
+            "name": "f",
+            "command": "for i in 1 2 3; do echo tick $i; sleep 0.5; done",
+            "interval_seconds": 3600,
+        },
+    )
     eid = server.api("POST", f"/jobs/{job['id']}/trigger")["execution_id"]
     server.wait_for(eid, "running")
     r = cli(server, "logs", eid, "--follow")
@@ -165,20 +214,34 @@ def test_logs_follow_prints_lines_while_the_run_goes_on(server: Server) -> None:
 
 
 def test_the_cli_says_when_no_server_is_there() -> None:
-    r = subprocess.run([PULSE, "jobs", "list", "--url", f"http://127.0.0.1:{free_port()}"], capture_output=True, text=True)
+    r = subprocess.run(
+        [PULSE, "jobs", "list", "--url", f"http://127.0.0.1:{free_port()}"],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 2 and "cannot reach Pulse" in r.stderr
 
 
 def test_serve_refuses_a_public_address_without_a_token(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "PULSE_API_TOKEN"}
-    r = subprocess.run([PULSE, "serve", "--host", "0.0.0.0", "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=20, env=env)
+    r = subprocess.run(
+        [PULSE, "serve", "--host", "0.0.0.0", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        env=env,
+    )
     assert r.returncode != 0 and "PULSE_API_TOKEN" in r.stderr
 
 
 def test_make_run_settings_come_from_the_environment(tmp_path: Path) -> None:
     port = free_port()
-    s = Server(tmp_path / "d", port, env={"PORT": str(port), "PULSE_DATA_DIR": str(tmp_path / "envdata")})
-    s.proc = subprocess.Popen([PULSE, "serve", "--demo"], env=s.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    s = Server(
+        tmp_path / "d", port, env={"PORT": str(port), "PULSE_DATA_DIR": str(tmp_path / "envdata")}
+    )
+    s.proc = subprocess.Popen(
+        [PULSE, "serve", "--demo"], env=s.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -187,7 +250,12 @@ def test_make_run_settings_come_from_the_environment(tmp_path: Path) -> None:
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
-        assert {j["name"] for j in jobs["jobs"]} >= {"heartbeat", "flaky-import", "chatty-report", "slow-backup"}
+        assert {j["name"] for j in jobs["jobs"]} >= {
+            "heartbeat",
+            "flaky-import",
+            "chatty-report",
+            "slow-backup",
+        }
         assert (tmp_path / "envdata" / "pulse.db").exists()
     finally:
         s.stop()

@@ -6,11 +6,13 @@ from pathlib import Path
 
 from pulse import Pulse, Settings
 from pulse.engine.capture import MAX_LINE, LineSplitter
-from pulse.models import ExecutionStatus
 from pulse.jobs import new_job
+from pulse.models import ExecutionStatus
 
 
-async def run_command(tmp_path: Path, command: str, cap: int = 10 * 1024 * 1024) -> tuple[Pulse, str]:
+async def run_command(
+    tmp_path: Path, command: str, cap: int = 10 * 1024 * 1024
+) -> tuple[Pulse, str]:
     p = Pulse(Settings(data_dir=tmp_path, node_id="n", log_cap_bytes=cap))
     await p.start(loops=False)
     job = await p.store.create_job(

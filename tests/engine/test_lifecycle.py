@@ -147,7 +147,9 @@ async def test_a_command_that_runs_too_long_is_killed_with_its_children(
 
 
 async def test_cwd_and_env_reach_the_command(tmp_path: Path, pulse: Pulse) -> None:
-    job = await add(pulse, command='echo "$GREETING from $(pwd)"', cwd=str(tmp_path), env={"GREETING": "hi"})
+    job = await add(
+        pulse, command='echo "$GREETING from $(pwd)"', cwd=str(tmp_path), env={"GREETING": "hi"}
+    )
     req = await pulse.engine.trigger(job)
     await pulse.engine.run_pending()
     e = await pulse.store.get_execution(req.execution_id)
@@ -331,8 +333,13 @@ async def test_executions_left_running_by_a_dead_process_are_failed_on_start(
     now = clock.now()
     await first.store.start_execution(
         Execution(
-            id=claimed.execution_id, scheduled_job_id=job.id, async_job_id=claimed.id,
-            status=ExecutionStatus.RUNNING, started_at=now, created_at=now, updated_at=now,
+            id=claimed.execution_id,
+            scheduled_job_id=job.id,
+            async_job_id=claimed.id,
+            status=ExecutionStatus.RUNNING,
+            started_at=now,
+            created_at=now,
+            updated_at=now,
             node_id="old",
         )
     )
@@ -365,8 +372,13 @@ async def test_a_node_that_stopped_heartbeating_has_its_runs_failed_and_requeued
     now = clock.now()
     await pulse.store.start_execution(
         Execution(
-            id=running.execution_id, scheduled_job_id=job.id, async_job_id=running.id,
-            status=ExecutionStatus.RUNNING, started_at=now, created_at=now, updated_at=now,
+            id=running.execution_id,
+            scheduled_job_id=job.id,
+            async_job_id=running.id,
+            status=ExecutionStatus.RUNNING,
+            started_at=now,
+            created_at=now,
+            updated_at=now,
             node_id="other",
         )
     )
@@ -380,11 +392,15 @@ async def test_a_node_that_stopped_heartbeating_has_its_runs_failed_and_requeued
     assert [m["execution_id"] for m in events.messages("pulse_execution_failed")] == [e.id]
     # what it had claimed but not started runs here instead
     assert await pulse.engine.run_pending() == 1
-    assert (await pulse.store.get_execution(waiting.execution_id)).status is ExecutionStatus.COMPLETED
+    assert (
+        await pulse.store.get_execution(waiting.execution_id)
+    ).status is ExecutionStatus.COMPLETED
 
 
 async def test_stop_waits_for_short_runs_and_kills_long_ones_as_shut_down(tmp_path: Path) -> None:
-    p = Pulse(Settings(data_dir=tmp_path, node_id="n", shutdown_grace_seconds=1.0, poll_seconds=0.05))
+    p = Pulse(
+        Settings(data_dir=tmp_path, node_id="n", shutdown_grace_seconds=1.0, poll_seconds=0.05)
+    )
     await p.start()
     short = await add(p, name="short", command="sleep 0.3; echo finished")
     long = await add(p, name="long", command="echo begun; sleep 30")

@@ -56,7 +56,10 @@ def _validation_message(err: dict[str, Any]) -> tuple[str, str]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [dict(zip(("field", "message"), _validation_message(e), strict=True)) for e in exc.errors()]
+        errors = [
+            dict(zip(("field", "message"), _validation_message(e), strict=True))
+            for e in exc.errors()
+        ]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid input"
         return JSONResponse(error_body(detail, errors), status_code=422)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
@@ -23,7 +23,10 @@ from pulse.jobs import change_job, new_job
 from pulse.models import ExecutionStatus as Status
 
 router = APIRouter(tags=["jobs"])
-_ERRORS = {404: {"model": ErrorResponse}, 422: {"model": ErrorResponse}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorResponse},
+    422: {"model": ErrorResponse},
+}
 
 
 @router.get("/jobs", response_model=ListJobsResponse)
@@ -84,7 +87,9 @@ async def _set_state(pulse: PulseDep, job_id: str, state: str) -> JobOut:
     return JobOut.of(job)
 
 
-@router.post("/jobs/{job_id}/trigger", status_code=202, response_model=TriggerResponse, responses=_ERRORS)
+@router.post(
+    "/jobs/{job_id}/trigger", status_code=202, response_model=TriggerResponse, responses=_ERRORS
+)
 async def trigger_job(job_id: str, pulse: PulseDep) -> TriggerResponse:
     """Run the job now. The answer names the execution that will record the run."""
     job = await pulse.store.get_job(job_id)
@@ -94,9 +99,7 @@ async def trigger_job(job_id: str, pulse: PulseDep) -> TriggerResponse:
     )
 
 
-@router.get(
-    "/jobs/{job_id}/executions", response_model=ListExecutionsResponse, responses=_ERRORS
-)
+@router.get("/jobs/{job_id}/executions", response_model=ListExecutionsResponse, responses=_ERRORS)
 async def list_executions(
     job_id: str,
     pulse: PulseDep,

@@ -25,7 +25,9 @@ class JobFields(BaseModel):
     name: str | None = Field(None, description="Human name, unique or not.")
     description: str | None = None
     cron: str | None = Field(
-        None, description="5-field cron expression or a macro such as @daily.", examples=["*/5 * * * *"]
+        None,
+        description="5-field cron expression or a macro such as @daily.",
+        examples=["*/5 * * * *"],
     )
     timezone: str | None = Field(None, description="IANA time zone of the cron expression.")
     interval_seconds: int | None = Field(None, description="Fixed interval, instead of cron.")
@@ -40,7 +42,7 @@ class JobFields(BaseModel):
 
 
 class JobCreate(JobFields):
-    name: str = Field(description="Human name.")  # type: ignore[assignment]
+    name: str = Field(description="Human name.")
 
 
 class JobUpdate(JobFields):

@@ -83,13 +83,13 @@ class SecurityMiddleware:
         if scope["type"] == "http" and scope["method"] in _BODY_METHODS:
             ctype = headers.get("content-type", "").split(";")[0].strip().lower()
             length = headers.get("content-length")
-            has_body = ctype != "" or (length is not None and length != "0") or (
-                "transfer-encoding" in headers
+            has_body = (
+                ctype != ""
+                or (length is not None and length != "0")
+                or ("transfer-encoding" in headers)
             )
             if has_body and ctype != "application/json":
-                return 422, (
-                    f"content-type: must be application/json, not {ctype or 'missing'!r}"
-                )
+                return 422, (f"content-type: must be application/json, not {ctype or 'missing'!r}")
         return None
 
     def _authorised(self, scope: Scope, headers: dict[str, str]) -> bool:

@@ -125,7 +125,9 @@ async def websocket_endpoint(ws: WebSocket) -> None:
             if kind == "subscribe_logs":
                 after = message.get("after_seq", 0)
                 if not isinstance(after, int) or after < 0:
-                    await conn.send({"type": "error", "detail": "after_seq: must be an integer >= 0"})
+                    await conn.send(
+                        {"type": "error", "detail": "after_seq: must be an integer >= 0"}
+                    )
                     continue
                 await _follow(conn, execution_id, after)
             elif kind == "unsubscribe_logs":

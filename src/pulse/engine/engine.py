@@ -246,7 +246,9 @@ class Engine:
         handle = RunHandle(execution.id)
         self._running[execution.id] = handle
         try:
-            sink = LogSink(execution.id, self.store, self.hub, self.clock, self.settings.log_cap_bytes)
+            sink = LogSink(
+                execution.id, self.store, self.hub, self.clock, self.settings.log_cap_bytes
+            )
             result = await self.runner.run(job, execution, sink, handle)
         except asyncio.CancelledError:
             result = self._failure(execution, "shut down")

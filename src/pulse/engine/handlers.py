@@ -118,9 +118,9 @@ def install_capture() -> None:
     runner, an embedding application) may have replaced ``sys.stdout`` in the meantime."""
     global _log_router
     if not isinstance(sys.stdout, _StreamRouter):
-        sys.stdout = _StreamRouter(sys.stdout, LogStream.STDOUT)  # type: ignore[assignment]
+        sys.stdout = _StreamRouter(sys.stdout, LogStream.STDOUT)
     if not isinstance(sys.stderr, _StreamRouter):
-        sys.stderr = _StreamRouter(sys.stderr, LogStream.STDERR)  # type: ignore[assignment]
+        sys.stderr = _StreamRouter(sys.stderr, LogStream.STDERR)
     if _log_router is None:
         _log_router = _LogRouter()
         root = logging.getLogger()

@@ -87,7 +87,10 @@ class Runner:
             if job.target.command is not None:
                 exit_code, timed_out = await self._run_shell(job, sink, handle)
                 if timed_out:
-                    status, error = ExecutionStatus.FAILED, f"timed out after {_secs(job.timeout_seconds)} s"
+                    status, error = (
+                        ExecutionStatus.FAILED,
+                        f"timed out after {_secs(job.timeout_seconds)} s",
+                    )
                 elif handle.abort_reason is not None:
                     status, error = ExecutionStatus.FAILED, handle.abort_reason
                 elif exit_code != 0:
@@ -112,7 +115,7 @@ class Runner:
             status=status,
             completed_at=self._clock.now(),
             duration_ms=duration_ms,
-            result_summary=_clip(summary) if status is ExecutionStatus.COMPLETED else _clip(summary),
+            result_summary=_clip(summary),
             error_message=_clip(error) if error else None,
             exit_code=exit_code,
             log_bytes=sink.total_bytes,
@@ -120,7 +123,9 @@ class Runner:
         )
 
     # -- shell --------------------------------------------------------------------------------
-    async def _run_shell(self, job: Job, sink: LogSink, handle: RunHandle) -> tuple[int | None, bool]:
+    async def _run_shell(
+        self, job: Job, sink: LogSink, handle: RunHandle
+    ) -> tuple[int | None, bool]:
         assert job.target.command is not None
         env = {k: v for k, v in os.environ.items() if k not in _PRIVATE_ENV}
         env.update(job.target.env)
