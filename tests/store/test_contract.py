@@ -69,6 +69,24 @@ async def test_a_closed_store_raises_store_error(store: Store) -> None:
         await store.list_jobs()
 
 
+async def test_closing_commits_the_writes_already_asked_for(
+    store: Store, open_store: OpenStore
+) -> None:
+    job = await store.create_job(b.job())
+    execution_id = await run_once(store, job.id, 0, status=None)
+    logging = asyncio.create_task(store.append_logs(execution_id, b.chunks(["last\n"])))
+    finishing = asyncio.create_task(store.finish_execution(execution_id, b.result()))
+    await asyncio.sleep(0)  # both calls are under way
+
+    await store.close()
+
+    await logging
+    assert await finishing is not None
+    again = await open_store()
+    assert (await again.get_execution(execution_id)).status is COMPLETED
+    assert [c.text for c in await again.read_logs(execution_id, 0, 10)] == ["last\n"]
+
+
 async def test_two_nodes_can_share_one_database(store: Store, open_store: OpenStore) -> None:
     other = await open_store()
     job = await store.create_job(b.job())

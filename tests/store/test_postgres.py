@@ -14,6 +14,7 @@ import pytest
 
 from pulse.errors import StoreUnavailableError
 from pulse.models import ExecutionStatus, Trigger
+from pulse.store import open_store
 from pulse.store.base import FireOutcome
 from pulse.store.postgres import PostgresStore
 from pulse.store.sqlite import SQLiteStore
@@ -227,3 +228,14 @@ async def test_nul_characters_in_output_are_replaced_not_fatal(nodes: list[Postg
     assert [c.text for c in chunks] == ["a\ufffdb\n", "0\ufffd\n"]
     assert finished is not None
     assert (finished.error_message, finished.result_summary) == ("bad\ufffdbyte", "\ufffd")
+
+
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres"])
+async def test_a_postgresql_url_opens_the_postgresql_store(postgres_url: str, scheme: str) -> None:
+    store = open_store(postgres_url.replace("postgresql", scheme, 1))
+    assert isinstance(store, PostgresStore)
+    await store.open()
+    try:
+        assert await store.list_jobs() == []
+    finally:
+        await store.close()

@@ -86,6 +86,10 @@ class PostgresStore(Store):
         self._max_size = max_size
         self._timeout = timeout
         self._pool: AsyncConnectionPool[Connection] | None = None
+        # Calls between their start and their commit, so that close() can wait for them.
+        self._in_flight = 0
+        self._drained = asyncio.Event()
+        self._drained.set()
 
     # -- plumbing -----------------------------------------------------------------------------
     async def open(self) -> None:
@@ -130,10 +134,13 @@ class PostgresStore(Store):
         return None
 
     async def close(self) -> None:
-        # Calls in flight keep their connection until they commit; the pool closes it then.
+        """New calls fail at once; calls already made (a finishing execution's last write) are
+        waited for, up to ``timeout``, before the connections close."""
         if self._pool is None:
             return
         pool, self._pool = self._pool, None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._drained.wait(), self._timeout)
         await pool.close()
 
     @asynccontextmanager
@@ -143,6 +150,8 @@ class PostgresStore(Store):
         pool = self._pool
         if pool is None:
             raise StoreError("the store is closed")
+        self._in_flight += 1
+        self._drained.clear()
         try:
             async with pool.connection() as conn:
                 if transaction:
@@ -160,6 +169,10 @@ class PostgresStore(Store):
             raise StoreUnavailableError(f"PostgreSQL: {e}") from e
         except psycopg.Error as e:
             raise StoreError(f"PostgreSQL: {e}") from e
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._drained.set()
 
     async def _check_pool(self, pool: AsyncConnectionPool[Connection]) -> None:
         # Best effort: should the check fail too, the pool repairs itself in the background.
