@@ -55,7 +55,6 @@ CREATE TABLE pulse_run_requests (
 CREATE INDEX idx_pulse_run_requests_queue ON pulse_run_requests(created_at, queue_seq)
     WHERE status = 'queued';
 CREATE INDEX idx_pulse_run_requests_job ON pulse_run_requests(scheduled_job_id);
-CREATE INDEX idx_pulse_run_requests_node ON pulse_run_requests(node_id) WHERE node_id IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS pulse_executions (
     id TEXT PRIMARY KEY,                    -- ASID format: PX_{random}_{timestamp}
