@@ -124,7 +124,8 @@ class PulseServer:
 
     # -- helpers for setting up a test's data through the API --------------------------------
     def create_job(self, **body: Any) -> dict[str, Any]:
-        body.setdefault("interval_seconds", 86400)
+        if "cron" not in body:
+            body.setdefault("interval_seconds", 86400)
         r = self.api.post("/jobs", json=body)
         r.raise_for_status()
         job: dict[str, Any] = r.json()

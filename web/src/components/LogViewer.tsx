@@ -10,6 +10,7 @@ import { parseLogLine } from "../lib/logline";
 
 export const ROW_HEIGHT = 20;
 const OVERSCAN = 20;
+const PADDING = 6;
 
 interface Props {
   lines: string[];
@@ -30,11 +31,14 @@ export function LogViewer({ lines, version, label, startAtEnd, height = 420 }: P
 
   const count = lines.length;
   const total = count * ROW_HEIGHT;
+  // A short log gets a short box; a long one scrolls inside `height`.
+  const boxHeight = Math.min(height, Math.max(total + 2 * PADDING, 3 * ROW_HEIGHT));
+  const overflowing = total + 2 * PADDING > boxHeight;
 
   useLayoutEffect(() => {
     const el = box.current;
     if (!el) return;
-    setViewHeight(el.clientHeight || height);
+    setViewHeight(el.clientHeight || boxHeight);
     if (followRef.current) {
       el.scrollTop = el.scrollHeight;
       setScrollTop(el.scrollTop);
@@ -98,7 +102,7 @@ export function LogViewer({ lines, version, label, startAtEnd, height = 420 }: P
       <div
         ref={box}
         class="log-body"
-        style={{ height: `${height}px` }}
+        style={{ height: `${boxHeight}px` }}
         onScroll={onScroll}
         tabIndex={0}
         role="log"
@@ -109,7 +113,7 @@ export function LogViewer({ lines, version, label, startAtEnd, height = 420 }: P
           {rows}
         </div>
       </div>
-      {!follow && count > 0 && (
+      {!follow && overflowing && (
         <button type="button" class="btn btn--small log-jump" onClick={jumpToEnd}>
           ↓ Follow the end
         </button>

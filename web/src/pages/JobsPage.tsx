@@ -72,7 +72,7 @@ export function JobsPage() {
         </EmptyState>
       )}
       {jobs && jobs.length > 0 && (
-        <div class="card">
+        <div class="card table-wrap">
           <table class="jobs-table">
             <thead>
               <tr>
@@ -99,7 +99,7 @@ export function JobsPage() {
                     <span title={job.cron ? `cron: ${job.cron}` : `every ${job.interval_seconds ?? "?"} s`}>{scheduleInWords(job)}</span>
                   </td>
                   <td data-label="State">
-                    <span class={`state state-pill state-pill--${job.state}`}>{job.state === "paused" ? "Paused" : "Active"}</span>
+                    <span class={`state-pill state-pill--${job.state}`}>{job.state === "paused" ? "Paused" : "Active"}</span>
                   </td>
                   <td data-label="Next run">
                     {job.state === "paused" ? <span class="muted">paused</span> : <RelativeTime iso={job.next_run_at} />}
@@ -112,7 +112,7 @@ export function JobsPage() {
                       )}
                       {job.last_run_at && (
                         <span class="muted last-exec-when">
-                          <RelativeTime iso={job.last_run_at} />
+                          · <RelativeTime iso={job.last_run_at} />
                         </span>
                       )}
                     </div>
