@@ -2,6 +2,7 @@
 import { executionLogsUrl, type PulseExecution } from "../api/executions";
 import { describeError } from "../api/errors";
 import { authHeaders, getToken } from "../api/http";
+import { useEffect, useRef } from "preact/hooks";
 import { useExecutionLog } from "../hooks/useExecutionLog";
 import { formatBytes } from "../lib/format";
 import { LogViewer } from "./LogViewer";
@@ -27,6 +28,15 @@ interface Props {
 export function ExecutionLog({ execution, height, initialText }: Props) {
   const running = execution.status === "running";
   const log = useExecutionLog(execution.id, running, initialText);
+  // A capped log tailed live saw lines that Pulse then dropped from the middle; once it has
+  // ended, show what was stored (head, marker, tail) instead.
+  const tailed = useRef(running);
+  useEffect(() => {
+    if (tailed.current && !running && execution.log_truncated) {
+      tailed.current = false;
+      log.refetchStored();
+    }
+  }, [running, execution.log_truncated]);
   const count = log.lines.length;
   return (
     <section class="log" aria-label={`Log of ${execution.id}`} data-execution={execution.id}>

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { useCallback, useLayoutEffect, useRef, useState } from "preact/hooks";
 
 export type AsyncState<T> =
   | { status: "loading"; data?: undefined; error?: undefined }
@@ -30,7 +30,9 @@ export function useAsync<T>(load: () => Promise<T>, deps: unknown[]) {
     );
   }, []);
 
-  useEffect(() => run(false), deps);
+  // A layout effect starts the request right after the first render instead of after the first
+  // paint, which is a frame (or several, on a busy page) sooner.
+  useLayoutEffect(() => run(false), deps);
   const reload = useCallback(() => run(true), [run]);
   const retry = useCallback(() => run(false), [run]);
   return { state, setState, reload, retry };

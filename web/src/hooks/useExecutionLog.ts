@@ -15,6 +15,8 @@ export interface ExecutionLog {
   loading: boolean;
   error: unknown;
   reload: () => void;
+  /** Fetch the whole stored log again over HTTP (after a capped log was tailed live). */
+  refetchStored: () => void;
 }
 
 export function useExecutionLog(executionId: string, running: boolean, initialText?: string): ExecutionLog {
@@ -26,7 +28,7 @@ export function useExecutionLog(executionId: string, running: boolean, initialTe
   const [attempt, setAttempt] = useState(0);
   // Chosen once per open: an execution that finishes while we tail it keeps its subscription,
   // which simply goes quiet; switching to HTTP then would fetch what we already have.
-  const [viaSocket] = useState(running);
+  const [viaSocket, setViaSocket] = useState(running);
 
   useEffect(() => {
     lines.current = [];
@@ -80,5 +82,15 @@ export function useExecutionLog(executionId: string, running: boolean, initialTe
     return () => abort.abort();
   }, [executionId, viaSocket, attempt]);
 
-  return { lines: lines.current, version, loading, error, reload: () => setAttempt((a) => a + 1) };
+  return {
+    lines: lines.current,
+    version,
+    loading,
+    error,
+    reload: () => setAttempt((a) => a + 1),
+    refetchStored: () => {
+      setViaSocket(false);
+      setAttempt((a) => a + 1);
+    },
+  };
 }

@@ -44,13 +44,17 @@ export function formatRelative(iso: string, now: number): string {
   return "—";
 }
 
+// Making a formatter is slow (a millisecond or more); a page of 50 rows needs one, not 50.
+let zoneFormat: Intl.DateTimeFormat | undefined;
+
 /** The exact local time with the zone, for hover text: "2025-12-06 03:00:12 GMT+1". */
 export function formatExact(iso: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   const date = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
   const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-  const zone = new Intl.DateTimeFormat("en", { timeZoneName: "short" })
+  zoneFormat ??= new Intl.DateTimeFormat("en", { timeZoneName: "short" });
+  const zone = zoneFormat
     .formatToParts(d)
     .find((p) => p.type === "timeZoneName")?.value;
   return zone ? `${date} ${time} ${zone}` : `${date} ${time}`;
