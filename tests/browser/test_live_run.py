@@ -158,3 +158,42 @@ async def test_pause_resume_and_delete_with_confirmation(
     await page.get_by_role("dialog").get_by_role("button", name="Delete job").click()
     await expect(row).to_have_count(0)
     assert pulse_server.api.get(f"/jobs/{job['id']}").status_code == 404
+
+
+async def test_it_edits_a_job_and_works_from_the_keyboard(
+    pulse_server: PulseServer, page: Any
+) -> None:
+    job = pulse_server.create_job(
+        name=unique("keyboard"), command="echo typed", interval_seconds=60
+    )
+    pulse_server.trigger(job["id"])
+    pulse_server.wait_finished(job["id"], 1)
+    await page.goto(f"{pulse_server.url}/jobs/{job['id']}")
+    await expect(page.locator(".exec")).to_have_count(1)
+
+    # Edit: the form comes filled in; the change shows at once.
+    await page.get_by_role("button", name=f"Edit {job['name']}").click()
+    dialog = page.get_by_role("dialog")
+    await expect(dialog.get_by_label("Command", exact=True)).to_have_value("echo typed")
+    await dialog.get_by_label("Run every").fill("2")
+    await dialog.get_by_label("Unit").select_option("hours")
+    await dialog.get_by_role("button", name="Save changes").click()
+    await expect(page.locator(".facts")).to_contain_text("every 2 hours")
+
+    # Keyboard: the log toggle is reachable with Tab and opens with Enter; Escape closes dialogs.
+    toggle = page.locator(".exec-toggle").first
+    await toggle.focus()
+    await page.keyboard.press("Enter")
+    await expect(toggle).to_have_attribute("aria-expanded", "true")
+    await expect(page.locator(".log-body")).to_contain_text("typed")
+    await page.keyboard.press("Tab")
+    focused = await page.evaluate("document.activeElement.getAttribute('aria-label') || ''")
+    assert focused.startswith("Open execution"), focused
+    await page.get_by_role("button", name=f"Delete {job['name']}").focus()
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("dialog")).to_be_visible()
+    await page.keyboard.press("Escape")
+    await expect(page.get_by_role("dialog")).to_have_count(0)
+    # Focus goes back where it was.
+    focused = await page.evaluate("document.activeElement.getAttribute('aria-label') || ''")
+    assert focused == f"Delete {job['name']}", focused

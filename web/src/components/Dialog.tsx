@@ -1,5 +1,5 @@
 import type { ComponentChildren } from "preact";
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 
 interface Props {
   title: string;
@@ -11,11 +11,16 @@ interface Props {
 /** A modal on the native <dialog>: focus is trapped, Escape closes, focus returns where it was. */
 export function Dialog({ title, onClose, children, wide }: Props) {
   const ref = useRef<HTMLDialogElement>(null);
+  // Taken at the first render, before anything inside the dialog takes the focus.
+  const [before] = useState(() => document.activeElement as HTMLElement | null);
   useEffect(() => {
     const d = ref.current;
-    const before = document.activeElement as HTMLElement | null;
     if (d && !d.open && typeof d.showModal === "function") d.showModal();
-    return () => before?.focus?.();
+    return () => {
+      // Close first: while a modal is open the rest of the page is inert and cannot take focus.
+      if (d?.open) d.close();
+      before?.focus?.();
+    };
   }, []);
   return (
     <dialog

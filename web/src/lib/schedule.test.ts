@@ -46,6 +46,13 @@ describe("cronInWords", () => {
     expect(cronInWords("5-10/2 3-4 * * *", "UTC")).toBe("cron 5-10/2 3-4 * * *, UTC");
     expect(cronInWords("not cron", "UTC")).toBe("cron not cron, UTC");
   });
+
+  it("does not put an impossible expression into words", () => {
+    expect(cronInWords("61 * * * *", "UTC")).toBe("cron 61 * * * *, UTC");
+    expect(cronInWords("0 24 * * *", "UTC")).toBe("cron 0 24 * * *, UTC");
+    expect(cronInWords("0 0 0 * *", "UTC")).toBe("cron 0 0 0 * *, UTC");
+    expect(cronInWords("0 0 * 13 *", "UTC")).toBe("cron 0 0 * 13 *, UTC");
+  });
 });
 
 describe("scheduleInWords", () => {

@@ -141,12 +141,34 @@ function times(minute: string, hour: string): { text: string; usesZone: boolean 
   return { text: `at ${join(list)}`, usesZone: true };
 }
 
+// The values each field allows; a number outside them makes the expression one we do not put
+// into words (the server says what is wrong with it).
+const RANGES: [min: number, max: number][] = [
+  [0, 59],
+  [0, 23],
+  [1, 31],
+  [1, 12],
+  [0, 7],
+];
+
+function inRange(fields: string[]): boolean {
+  return fields.every((f, i) => {
+    const [min, max] = RANGES[i] ?? [0, 0];
+    return (f.match(/\d+/g) ?? []).every((n, j, all) => {
+      const v = Number(n);
+      // A step ("*/90") may exceed the range; its base may not.
+      const isStep = f.includes("/") && j === all.length - 1;
+      return isStep ? v > 0 && v <= max : v >= min && v <= max;
+    });
+  });
+}
+
 export function cronInWords(cron: string, timezone = "UTC"): string {
   const raw = cron.trim().split(/\s+/).join(" ");
   const expr = MACROS[raw.toLowerCase()] ?? raw;
   const fields = expr.split(" ");
   const fallback = `cron ${raw}, ${timezone}`;
-  if (fields.length !== 5) return fallback;
+  if (fields.length !== 5 || !inRange(fields)) return fallback;
   const [minute = "", hour = "", dom = "", month = "", dow = ""] = fields;
   const t = times(minute, hour);
   const d = days(dom, month, dow);

@@ -125,7 +125,7 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
               </div>
             </dl>
             {e.result_summary && (
-              <div class="outcome outcome--ok">
+              <div class={e.status === "completed" ? "outcome outcome--ok" : "outcome outcome--neutral"}>
                 <h2>Result</h2>
                 <p>{e.result_summary}</p>
               </div>
