@@ -197,3 +197,49 @@ async def test_it_edits_a_job_and_works_from_the_keyboard(
     # Focus goes back where it was.
     focused = await page.evaluate("document.activeElement.getAttribute('aria-label') || ''")
     assert focused == f"Delete {job['name']}", focused
+
+
+async def test_the_log_follows_the_end_unless_the_user_scrolls_up(
+    pulse_server: PulseServer, page: Any
+) -> None:
+    command = 'for i in $(seq 1 300); do echo "tick $i"; sleep 0.02; done'
+    job = pulse_server.create_job(name=unique("follow"), command=command)
+    await page.goto(f"{pulse_server.url}/jobs/{job['id']}")
+    await expect(page.locator("[data-live=live]")).to_be_visible()
+    await page.get_by_role("button", name="Run now").first.click()
+    log = page.locator(".log-body").first
+    await expect(log).to_contain_text("tick 40")
+
+    at_end = "el => el.scrollTop + el.clientHeight >= el.scrollHeight - 30"
+    assert await log.evaluate(at_end), "a running log should follow its end"
+
+    await log.evaluate("el => { el.scrollTop = 0; }")
+    lines_then = int(await log.get_attribute("data-lines") or 0)
+    await page.wait_for_function(
+        f"document.querySelector('.log-body').dataset.lines > {lines_then + 30}"
+    )
+    assert await log.evaluate("el => el.scrollTop") == 0, "scrolled up: stay put"
+    await expect(log).to_contain_text("tick 1")
+
+    await page.get_by_role("button", name="Follow the end").click()
+    await page.wait_for_function(
+        f"document.querySelector('.log-body').dataset.lines > {lines_then + 60}"
+    )
+    assert await log.evaluate(at_end), "following again after the button"
+    await expect(page.locator(".exec .badge").first).to_have_text("Completed", timeout=20_000)
+    await expect(log).to_contain_text("tick 300")
+
+
+async def test_a_job_created_elsewhere_appears_without_reload(
+    pulse_server: PulseServer, page: Any
+) -> None:
+    await page.goto(pulse_server.url)
+    await expect(page.locator("[data-live=live]")).to_be_visible()
+    name = unique("from-the-cli")
+    job = pulse_server.create_job(name=name, command="echo hi", interval_seconds=120)
+    row = page.locator(f"tr[data-job-id='{job['id']}']")
+    await expect(row).to_contain_text("every 2 minutes")
+    pulse_server.api.post(f"/jobs/{job['id']}/pause").raise_for_status()
+    await expect(row.locator(".state-pill")).to_have_text("Paused")
+    pulse_server.api.delete(f"/jobs/{job['id']}").raise_for_status()
+    await expect(row).to_have_count(0)
