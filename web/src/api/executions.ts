@@ -33,10 +33,10 @@ export async function listExecutions(
   limit = 50,
   offset = 0,
   status?: ExecutionStatus,
-  signal?: AbortSignal,
 ): Promise<ListExecutionsResponse> {
-  const opts = signal ? { query: { limit, offset, status }, signal } : { query: { limit, offset, status } };
-  const wire = await requestJson<WireListExecutionsResponse>(`/jobs/${enc(jobId)}/executions`, opts);
+  const wire = await requestJson<WireListExecutionsResponse>(`/jobs/${enc(jobId)}/executions`, {
+    query: { limit, offset, status },
+  });
   return { ...wire, executions: wire.executions.map(toPulseExecution) };
 }
 
