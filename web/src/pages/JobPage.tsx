@@ -54,14 +54,12 @@ export function JobPage({ jobId }: { jobId: string }) {
     }
     if (list.state.status !== "ok") return;
     const nowIso = new Date().toISOString();
-    let refetch: string[] = [];
     list.setState((s) => {
       if (s.status !== "ok") return s;
-      const r = applyToExecutions(s.data, msg, nowIso);
-      refetch = r.refetch;
-      return r.state === s.data ? s : { status: "ok", data: r.state };
+      const next = applyToExecutions(s.data, msg, nowIso).state;
+      return next === s.data ? s : { status: "ok", data: next };
     });
-    if (refetch.length) scheduleRefetch();
+    if (applyToExecutions(list.state.data, msg, nowIso).refetch.length) scheduleRefetch();
   });
   useReconnect(() => {
     list.reload();
@@ -85,6 +83,11 @@ export function JobPage({ jobId }: { jobId: string }) {
       if (page === 1 && (!status || status === "running")) setOpenId((cur) => cur ?? executionId);
     },
   });
+
+  const jobName = job.state.data?.name;
+  useEffect(() => {
+    if (jobName) document.title = `${jobName} · Pulse`;
+  }, [jobName]);
 
   if (job.state.status === "error" && job.state.error instanceof NotFoundError) {
     return (

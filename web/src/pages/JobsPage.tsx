@@ -35,13 +35,11 @@ export function JobsPage() {
 
   useLiveMessages((msg) => {
     if (!jobs) return;
-    let ids: string[] = [];
-    put((list) => {
-      const r = applyToJobs(list, msg);
-      ids = r.refetch;
-      return r.state;
-    });
-    for (const id of ids) refetch(id);
+    // The update goes through the state updater (messages can come faster than renders); which
+    // jobs to refetch depends only on the message and on what is shown, so the last render's
+    // list answers that.
+    put((list) => applyToJobs(list, msg).state);
+    for (const id of applyToJobs(jobs, msg).refetch) refetch(id);
   });
   useReconnect(reload);
 
