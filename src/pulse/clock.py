@@ -65,13 +65,16 @@ def format_ts(when: datetime) -> str:
 
     The width is fixed, so stored timestamps compare as text in time order.
     """
-    when = when.astimezone(UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    if when.tzinfo is not UTC:
+        when = when.astimezone(UTC)
+    return when.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def parse_ts(text: str) -> datetime:
     """Parse a timestamp written by :func:`format_ts` (or any RFC 3339 value)."""
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    value = datetime.fromisoformat(text)  # Python 3.11 reads the "Z" itself
+    if value.tzinfo is UTC:
+        return value
     if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
+        return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)

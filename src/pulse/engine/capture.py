@@ -144,7 +144,8 @@ class LogSink:
 
     async def _flush_later(self) -> None:
         await asyncio.sleep(FLUSH_SECONDS)
-        await self.flush()
+        # Shielded: ``take_rest`` may cancel this task, but never a write half done.
+        await asyncio.shield(self.flush())
 
     async def flush(self) -> None:
         """Store and publish what is pending."""
@@ -155,9 +156,13 @@ class LogSink:
             self._pending_bytes = 0
             chunks = self._chunk(pending)
             await self._store.append_logs(self.execution_id, chunks)
-            for ch in chunks:
-                self._stored += _size(ch.text)
-                self._publish(ch.ts, ch.stream, ch.text, ch.seq)
+            self.published(chunks)
+
+    def published(self, chunks: list[LogChunk]) -> None:
+        """Announce stored chunks to live followers."""
+        for ch in chunks:
+            self._stored += _size(ch.text)
+            self._publish(ch.ts, ch.stream, ch.text, ch.seq)
 
     def _chunk(self, items: list[tuple[datetime, LogStream, str, int]]) -> list[LogChunk]:
         chunks: list[LogChunk] = []
@@ -184,32 +189,37 @@ class LogSink:
     def _publish(self, ts: datetime, stream: LogStream, text: str, seq: int | None) -> None:
         self._hub.publish(LogLines(self.execution_id, seq, format_ts(ts), stream.value, text))
 
-    async def close(self) -> None:
-        """Store everything left: pending head lines, then the drop marker and the tail."""
+    async def take_rest(self) -> tuple[list[LogChunk], list[LogChunk]]:
+        """End the capture. Returns the chunks not stored yet (pending head lines, then the drop
+        marker and the tail) for the caller to store with the end of the execution in one
+        write, and those of them to announce once stored (``published``): the head lines, as
+        the marker and the tail were shown live already."""
         if self._flusher is not None and not self._flusher.done():
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
-        await self.flush()
-        if not self._tail:
-            return
-        rest: list[tuple[datetime, LogStream, str, int]] = []
-        if self.dropped_bytes:
-            now = self._clock.now()
-            cap = self._head_budget + self._tail_budget
-            marker = format_lines(
-                now,
-                LogStream.SYSTEM,
-                [
-                    f"… {self.dropped_bytes} bytes dropped (log cap {cap} bytes: "
-                    "the head and the tail are kept) …"
-                ],
-            )
-            rest.append((now, LogStream.SYSTEM, marker, _size(marker)))
-        rest.extend(self._tail)
-        self._tail.clear()
-        self._tail_bytes = 0
-        await self._store.append_logs(self.execution_id, self._chunk(rest))
+        async with self._lock:  # a flush in progress finishes first, keeping seq order
+            head = self._chunk(self._pending)
+            self._pending = []
+            self._pending_bytes = 0
+            rest: list[tuple[datetime, LogStream, str, int]] = []
+            if self.dropped_bytes:
+                now = self._clock.now()
+                cap = self._head_budget + self._tail_budget
+                marker = format_lines(
+                    now,
+                    LogStream.SYSTEM,
+                    [
+                        f"… {self.dropped_bytes} bytes dropped (log cap {cap} bytes: "
+                        "the head and the tail are kept) …"
+                    ],
+                )
+                self._publish(now, LogStream.SYSTEM, marker, None)
+                rest.append((now, LogStream.SYSTEM, marker, _size(marker)))
+            rest.extend(self._tail)
+            self._tail.clear()
+            self._tail_bytes = 0
+            return head + self._chunk(rest), head
 
 
 def _size(text: str) -> int:

@@ -22,7 +22,6 @@ from pulse.engine.capture import LogSink
 from pulse.engine.handlers import Handler, install_capture
 from pulse.engine.runner import RunHandle, Runner
 from pulse.engine.ticker import Ticker
-from pulse.errors import NotFoundError
 from pulse.events import (
     EventHub,
     ExecutionCompleted,
@@ -58,7 +57,7 @@ class Engine:
         self.hub = hub or EventHub()
         self.clock = clock or SystemClock()
         self.node_id = settings.node_id
-        self.ticker = Ticker(store, self.clock, self.hub)
+        self.ticker = Ticker(store, self.clock, self.hub, self.notify_queued)
         self.runner = Runner(self.clock, handlers if handlers is not None else {})
         self._running: dict[str, RunHandle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -118,10 +117,7 @@ class Engine:
 
     async def tick(self, now: datetime | None = None) -> int:
         """Fire due jobs once; returns how many run requests were queued."""
-        queued = await self.ticker.tick(now)
-        if queued:
-            self.notify_queued()
-        return queued
+        return await self.ticker.tick(now)
 
     async def trigger(
         self,
@@ -149,13 +145,11 @@ class Engine:
         benchmarks); returns how many executions ran."""
         ran = 0
         while True:
-            reqs = await self.store.claim_run_requests(
-                self.node_id, self.settings.workers, self.clock.now()
-            )
-            if not reqs:
+            claimed = await self._claim(self.settings.workers)
+            if not claimed:
                 return ran
-            await asyncio.gather(*(self._execute(r) for r in reqs))
-            ran += len(reqs)
+            await asyncio.gather(*(self._execute(r, job) for r, job in claimed))
+            ran += len(claimed)
 
     async def abort(self, execution_id: str, reason: str) -> bool:
         handle = self._running.get(execution_id)
@@ -190,18 +184,18 @@ class Engine:
                 continue
             self._wake_worker.clear()
             try:
-                reqs = await self.store.claim_run_requests(self.node_id, free, self.clock.now())
+                claimed = await self._claim(free)
             except Exception:
                 log.exception("claiming run requests failed; retrying")
-                reqs = []
+                claimed = []
                 await asyncio.sleep(1)
-            if self._stopping:
-                break
-            for req in reqs:
-                task = asyncio.create_task(self._execute(req), name=f"pulse-run-{req.execution_id}")
+            for req, job in claimed:
+                task = asyncio.create_task(
+                    self._execute(req, job), name=f"pulse-run-{req.execution_id}"
+                )
                 self._tasks.add(task)
                 task.add_done_callback(self._task_done)
-            if not reqs:
+            if not claimed:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
                         self._wake_worker.wait(), timeout=self.settings.poll_seconds
@@ -221,11 +215,16 @@ class Engine:
                 log.exception("heartbeat failed; retrying")
 
     # -- one execution ------------------------------------------------------------------------
-    async def _execute(self, req: RunRequest) -> None:
-        try:
-            job = await self.store.get_job(req.job_id)
-        except NotFoundError:
-            return  # deleted since it was queued; its run requests went with it
+    async def _claim(self, limit: int) -> list[tuple[RunRequest, Job]]:
+        """Claim up to ``limit`` run requests with their jobs (two queries for the batch).
+        Requests whose job was deleted meanwhile are dropped: they went with the job."""
+        reqs = await self.store.claim_run_requests(self.node_id, limit, self.clock.now())
+        if not reqs:
+            return []
+        jobs = await self.store.get_jobs({r.job_id for r in reqs})
+        return [(r, jobs[r.job_id]) for r in reqs if r.job_id in jobs]
+
+    async def _execute(self, req: RunRequest, job: Job) -> None:
         now = self.clock.now()
         execution = Execution(
             id=req.execution_id,
@@ -245,21 +244,18 @@ class Engine:
         self.hub.publish(ExecutionStarted(execution.id, job.id))
         handle = RunHandle(execution.id)
         self._running[execution.id] = handle
+        sink = LogSink(execution.id, self.store, self.hub, self.clock, self.settings.log_cap_bytes)
         try:
-            sink = LogSink(
-                execution.id, self.store, self.hub, self.clock, self.settings.log_cap_bytes
-            )
             result = await self.runner.run(job, execution, sink, handle)
         except asyncio.CancelledError:
-            result = self._failure(execution, "shut down")
-            await self._finish(execution, result)
+            await self._finish(execution, self._failure(execution, "shut down"), sink)
             raise
         except Exception as e:
             log.exception("execution %s failed inside Pulse", execution.id)
             result = self._failure(execution, f"internal error: {e}")
         finally:
             self._running.pop(execution.id, None)
-        await self._finish(execution, result)
+        await self._finish(execution, result, sink)
 
     def _failure(self, execution: Execution, reason: str) -> ExecutionResult:
         now = self.clock.now()
@@ -270,9 +266,14 @@ class Engine:
             error_message=reason,
         )
 
-    async def _finish(self, execution: Execution, result: ExecutionResult) -> None:
-        finished = await self.store.finish_execution(execution.id, result)
+    async def _finish(
+        self, execution: Execution, result: ExecutionResult, sink: LogSink | None = None
+    ) -> None:
+        rest, announce = await sink.take_rest() if sink is not None else ([], [])
+        finished = await self.store.finish_execution(execution.id, result, rest)
         if finished is not None:  # None: someone else recorded the end first; they announce it
+            if sink is not None:
+                sink.published(announce)
             self._announce_end(finished)
 
     def _announce_end(self, e: Execution) -> None:

@@ -77,7 +77,8 @@ class Runner:
     async def run(
         self, job: Job, execution: Execution, sink: LogSink, handle: RunHandle
     ) -> ExecutionResult:
-        """Run ``job`` for ``execution``; never raises for a failure of the job itself."""
+        """Run ``job`` for ``execution``; never raises for a failure of the job itself. The
+        caller ends the capture (``sink.take_rest``) and records the result."""
         started = self._clock.monotonic()
         status = ExecutionStatus.COMPLETED
         error: str | None = None
@@ -109,7 +110,6 @@ class Runner:
             status, error = ExecutionStatus.FAILED, f"internal error: {e}"
         if status is ExecutionStatus.FAILED and error:
             sink.note(error)
-        await sink.close()
         duration_ms = round((self._clock.monotonic() - started) * 1000)
         return ExecutionResult(
             status=status,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from pulse import ids
@@ -15,10 +16,13 @@ BATCH = 1000
 
 
 class Ticker:
-    def __init__(self, store: Store, clock: Clock, hub: EventHub) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, hub: EventHub, on_queued: Callable[[], None]
+    ) -> None:
         self._store = store
         self._clock = clock
         self._hub = hub
+        self._on_queued = on_queued  # wakes the workers after each batch, not after the last
 
     async def tick(self, now: datetime | None = None) -> int:
         """Fire every job due at ``now``; returns how many run requests were queued.
@@ -53,11 +57,15 @@ class Ticker:
                     )
                 )
             outcomes = await self._store.fire(firings)
+            batch_queued = 0
             for firing, outcome in zip(firings, outcomes, strict=True):
                 if outcome is FireOutcome.QUEUED:
-                    queued += 1
+                    batch_queued += 1
                 elif outcome is FireOutcome.SKIPPED:
                     self._hub.publish(JobChanged(firing.job_id, "skipped"))
+            if batch_queued:
+                queued += batch_queued
+                self._on_queued()
             if len(jobs) < BATCH:
                 return queued
 

@@ -14,7 +14,7 @@ Conventions shared by all methods:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -78,6 +78,11 @@ class Store(ABC):
         """The job with ``last_status`` / ``last_duration_ms`` filled from its last execution."""
 
     @abstractmethod
+    async def get_jobs(self, job_ids: Collection[str]) -> dict[str, Job]:
+        """The jobs among ``job_ids`` that exist, by id, in one query (workers look up the jobs
+        of a whole claimed batch at once)."""
+
+    @abstractmethod
     async def list_jobs(self) -> list[Job]:
         """Every job, ordered by name then id, with the last execution's status and duration."""
 
@@ -129,13 +134,15 @@ class Store(ABC):
 
     @abstractmethod
     async def finish_execution(
-        self, execution_id: str, result: ExecutionResult
+        self, execution_id: str, result: ExecutionResult, logs: Sequence[LogChunk] = ()
     ) -> Execution | None:
         """Record how a running execution ended, in one update, and delete its run request.
 
-        Only a ``running`` execution is changed: the return value is the finished execution, or
-        None when it was already finished (or deleted with its job), so that exactly one caller
-        announces the end. Small logs are also copied into the seed's ``logs`` column."""
+        ``logs`` are the last chunks of its log, appended in the same transaction (a short run
+        then costs one write at its end). Only a ``running`` execution is changed: the return
+        value is the finished execution, or None when it was already finished (or deleted with
+        its job), so that exactly one caller announces the end; the ``logs`` are then dropped.
+        Small logs are also copied into the seed's ``logs`` column."""
 
     @abstractmethod
     async def get_execution(self, execution_id: str) -> Execution:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -70,6 +70,10 @@ def _text(value: str) -> str:
 
 def _opt_text(value: str | None) -> str | None:
     return None if value is None else _text(value)
+
+
+class _AlreadyFinished(Exception):
+    """Rolls back a finish whose execution was no longer running."""
 
 
 class PostgresStore(Store):
@@ -233,6 +237,12 @@ class PostgresStore(Store):
             raise NotFoundError("job", job_id)
         return job_from(row)
 
+    async def get_jobs(self, job_ids: Collection[str]) -> dict[str, Job]:
+        ids = list(job_ids)
+        if not ids:
+            return {}
+        return {r["id"]: job_from(r) for r in await self._all(Q["get_jobs"], {"ids": ids})}
+
     async def list_jobs(self) -> list[Job]:
         return [job_from(r) for r in await self._all(Q["list_jobs"])]
 
@@ -316,30 +326,29 @@ class PostgresStore(Store):
             return
         # Either way one statement, so the batch is atomic without BEGIN/COMMIT round trips.
         async with self._use() as conn:
-            if len(chunks) >= _COPY_FROM:
-                async with conn.cursor() as cur, cur.copy(Q["copy_log_chunks"]) as copy:
-                    for ch in chunks:
-                        await copy.write_row(
-                            (
-                                execution_id,
-                                ch.seq,
-                                format_ts(ch.ts),
-                                ch.stream.value,
-                                _text(ch.text),
-                            )
-                        )
-            else:
-                params = {
-                    "execution_id": execution_id,
-                    "seqs": [ch.seq for ch in chunks],
-                    "tss": [format_ts(ch.ts) for ch in chunks],
-                    "streams": [ch.stream.value for ch in chunks],
-                    "texts": [_text(ch.text) for ch in chunks],
-                }
-                await conn.execute(Q["insert_log_chunks"], params)
+            await self._insert_chunks(conn, execution_id, chunks)
+
+    async def _insert_chunks(
+        self, conn: Connection, execution_id: str, chunks: Sequence[LogChunk]
+    ) -> None:
+        if len(chunks) >= _COPY_FROM:
+            async with conn.cursor() as cur, cur.copy(Q["copy_log_chunks"]) as copy:
+                for ch in chunks:
+                    await copy.write_row(
+                        (execution_id, ch.seq, format_ts(ch.ts), ch.stream.value, _text(ch.text))
+                    )
+        else:
+            params = {
+                "execution_id": execution_id,
+                "seqs": [ch.seq for ch in chunks],
+                "tss": [format_ts(ch.ts) for ch in chunks],
+                "streams": [ch.stream.value for ch in chunks],
+                "texts": [_text(ch.text) for ch in chunks],
+            }
+            await conn.execute(Q["insert_log_chunks"], params)
 
     async def finish_execution(
-        self, execution_id: str, result: ExecutionResult
+        self, execution_id: str, result: ExecutionResult, logs: Sequence[LogChunk] = ()
     ) -> Execution | None:
         params = {
             "id": execution_id,
@@ -353,8 +362,21 @@ class PostgresStore(Store):
             "log_dropped_bytes": result.log_dropped_bytes,
             "copy_log": result.log_bytes <= SMALL_LOG_BYTES and result.log_dropped_bytes == 0,
         }
-        row = await self._one(Q["finish_execution"], params)
-        return None if row is None else execution_from(row)
+        if not logs:
+            row = await self._one(Q["finish_execution"], params)
+            return None if row is None else execution_from(row)
+        # The last chunks and the end in one transaction (the chunks first: the update copies
+        # small logs). If the execution had already been finished, the rollback drops them.
+        try:
+            async with self._use(transaction=True) as conn:
+                await self._insert_chunks(conn, execution_id, logs)
+                cur = await conn.execute(Q["finish_execution"], params)
+                row = await cur.fetchone()
+                if row is None:
+                    raise _AlreadyFinished
+        except _AlreadyFinished:
+            return None
+        return execution_from(row)
 
     async def get_execution(self, execution_id: str) -> Execution:
         row = await self._one(Q["get_execution"], {"id": execution_id})

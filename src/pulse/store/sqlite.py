@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -120,40 +121,57 @@ class _Writer(threading.Thread):
         conn.close()
 
     def _run_group(self, conn: sqlite3.Connection, batch: list[Any]) -> None:
+        outcomes = self._attempt(conn, batch)
+        if outcomes is None:
+            # A write of the group failed, and the group was rolled back: redo each write in a
+            # transaction of its own, so only the faulty one fails. (Cheaper than a savepoint
+            # around every write, on a path that is almost never taken.)
+            outcomes = []
+            for item in batch:
+                outcomes.extend(self._attempt(conn, [item]) or [])
+        self._settle(outcomes)
+
+    def _attempt(
+        self, conn: sqlite3.Connection, batch: list[Any]
+    ) -> list[tuple[Any, Any, Any, BaseException | None]] | None:
+        """Run ``batch`` in one transaction. None if a write failed and there were several;
+        a lone write's failure is its outcome."""
         outcomes: list[tuple[Any, Any, Any, BaseException | None]] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
             for fn, fut, loop in batch:
-                conn.execute("SAVEPOINT op")
-                try:
-                    result = fn(conn)
-                except Exception as e:
-                    conn.execute("ROLLBACK TO op")
-                    conn.execute("RELEASE op")
-                    outcomes.append((fut, loop, None, e))
-                else:
-                    conn.execute("RELEASE op")
-                    outcomes.append((fut, loop, result, None))
+                outcomes.append((fut, loop, fn(conn), None))
             conn.execute("COMMIT")
-        except Exception as e:  # the commit itself failed: nothing of the group holds
+        except Exception as e:
             with contextlib.suppress(Exception):
                 conn.execute("ROLLBACK")
-            outcomes = [(fut, loop, None, e) for fut, loop in ((b[1], b[2]) for b in batch)]
+            if len(batch) > 1:
+                return None
+            fn, fut, loop = batch[0]
+            return [(fut, loop, None, e)]
+        return outcomes
+
+    def _settle(self, outcomes: list[tuple[Any, Any, Any, BaseException | None]]) -> None:
+        # One wake-up of each event loop per group, not one per write.
+        by_loop: dict[Any, list[tuple[Any, Any, BaseException | None]]] = {}
         for fut, loop, result, error in outcomes:
-            loop.call_soon_threadsafe(_settle, fut, result, error)
+            by_loop.setdefault(loop, []).append((fut, result, error))
+        for loop, settled in by_loop.items():
+            loop.call_soon_threadsafe(_settle_all, settled)
 
 
-def _settle(fut: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
-    if fut.cancelled():
-        return
-    if error is None:
-        fut.set_result(result)
-    elif isinstance(error, sqlite3.Error):
-        exc = StoreError(f"SQLite: {error}")
-        exc.__cause__ = error
-        fut.set_exception(exc)
-    else:
-        fut.set_exception(error)
+def _settle_all(settled: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    for fut, result, error in settled:
+        if fut.cancelled():
+            continue
+        if error is None:
+            fut.set_result(result)
+        elif isinstance(error, sqlite3.Error):
+            exc = StoreError(f"SQLite: {error}")
+            exc.__cause__ = error
+            fut.set_exception(exc)
+        else:
+            fut.set_exception(error)
 
 
 class SQLiteStore(Store):
@@ -229,6 +247,15 @@ class SQLiteStore(Store):
         if row is None:
             raise NotFoundError("job", job_id)
         return job_from(row)
+
+    async def get_jobs(self, job_ids: Collection[str]) -> dict[str, Job]:
+        ids = list(job_ids)
+        if not ids:
+            return {}
+        # json_each keeps the statement the same whatever the batch size (no IN (?, ?, …)).
+        params = {"ids": json.dumps(ids)}
+        rows = await self._read(lambda c: c.execute(Q["get_jobs"], params).fetchall())
+        return {r["id"]: job_from(r) for r in rows}
 
     async def list_jobs(self) -> list[Job]:
         rows = await self._read(lambda c: c.execute(Q["list_jobs"]).fetchall())
@@ -321,21 +348,12 @@ class SQLiteStore(Store):
         return execution
 
     async def append_logs(self, execution_id: str, chunks: Sequence[LogChunk]) -> None:
-        rows = [
-            {
-                "execution_id": execution_id,
-                "seq": ch.seq,
-                "ts": format_ts(ch.ts),
-                "stream": ch.stream.value,
-                "text": ch.text,
-            }
-            for ch in chunks
-        ]
+        rows = _chunk_rows(execution_id, chunks)
         if rows:
             await self._write(lambda c: c.executemany(Q["insert_log_chunk"], rows))
 
     async def finish_execution(
-        self, execution_id: str, result: ExecutionResult
+        self, execution_id: str, result: ExecutionResult, logs: Sequence[LogChunk] = ()
     ) -> Execution | None:
         params = {
             "id": execution_id,
@@ -347,14 +365,24 @@ class SQLiteStore(Store):
             "exit_code": result.exit_code,
             "log_bytes": result.log_bytes,
             "log_dropped_bytes": result.log_dropped_bytes,
+            "logs": None,
         }
+        small = result.log_bytes <= SMALL_LOG_BYTES and result.log_dropped_bytes == 0
+        whole = not logs or logs[0].seq == 1  # nothing of the log was stored before
+        if small and whole and result.log_bytes == sum(len(ch.text.encode()) for ch in logs):
+            # The common short run: its whole log is here, so the copy costs no query.
+            params["logs"] = "".join(ch.text for ch in logs)
+            small = False
+        chunk_rows = _chunk_rows(execution_id, logs)
 
         def op(c: sqlite3.Connection) -> Execution | None:
             row = c.execute(Q["finish_execution"], params).fetchone()
             if row is None:
                 return None
+            if chunk_rows:
+                c.executemany(Q["insert_log_chunk"], chunk_rows)
             c.execute(Q["delete_run_request_of"], {"id": execution_id})
-            if result.log_bytes <= SMALL_LOG_BYTES and result.log_dropped_bytes == 0:
+            if small:
                 c.execute(Q["copy_small_log"], {"id": execution_id})
             return execution_from(row)
 
@@ -447,6 +475,19 @@ class SQLiteStore(Store):
         return await self._write(
             lambda c: c.execute(Q["requeue_claimed"], {"node_id": node_id}).rowcount
         )
+
+
+def _chunk_rows(execution_id: str, chunks: Sequence[LogChunk]) -> list[dict[str, Any]]:
+    return [
+        {
+            "execution_id": execution_id,
+            "seq": ch.seq,
+            "ts": format_ts(ch.ts),
+            "stream": ch.stream.value,
+            "text": ch.text,
+        }
+        for ch in chunks
+    ]
 
 
 def _dt(text: str) -> datetime:

@@ -10,6 +10,11 @@ SELECT j.*, e.status AS last_status, e.duration_ms AS last_duration_ms
 FROM scheduled_jobs j LEFT JOIN pulse_executions e ON e.id = j.last_execution_id
 WHERE j.id = %(id)s;
 
+-- name: get_jobs
+SELECT j.*, e.status AS last_status, e.duration_ms AS last_duration_ms
+FROM scheduled_jobs j LEFT JOIN pulse_executions e ON e.id = j.last_execution_id
+WHERE j.id = ANY(%(ids)s);
+
 -- name: list_jobs
 SELECT j.*, e.status AS last_status, e.duration_ms AS last_duration_ms
 FROM scheduled_jobs j LEFT JOIN pulse_executions e ON e.id = j.last_execution_id

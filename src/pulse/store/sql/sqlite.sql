@@ -5,6 +5,11 @@ SELECT j.*, e.status AS last_status, e.duration_ms AS last_duration_ms
 FROM scheduled_jobs j LEFT JOIN pulse_executions e ON e.id = j.last_execution_id
 WHERE j.id = :id;
 
+-- name: get_jobs
+SELECT j.*, e.status AS last_status, e.duration_ms AS last_duration_ms
+FROM scheduled_jobs j LEFT JOIN pulse_executions e ON e.id = j.last_execution_id
+WHERE j.id IN (SELECT value FROM json_each(:ids));
+
 -- name: list_jobs
 SELECT j.*, e.status AS last_status, e.duration_ms AS last_duration_ms
 FROM scheduled_jobs j LEFT JOIN pulse_executions e ON e.id = j.last_execution_id
@@ -114,7 +119,8 @@ VALUES (:execution_id, :seq, :ts, :stream, :text);
 UPDATE pulse_executions SET
     status = :status, completed_at = :completed_at, duration_ms = :duration_ms,
     result_summary = :result_summary, error_message = :error_message, exit_code = :exit_code,
-    log_bytes = :log_bytes, log_dropped_bytes = :log_dropped_bytes, updated_at = :completed_at
+    log_bytes = :log_bytes, log_dropped_bytes = :log_dropped_bytes, updated_at = :completed_at,
+    logs = :logs
 WHERE id = :id AND status = 'running'
 RETURNING *;
 

@@ -73,7 +73,6 @@ CREATE INDEX idx_pulse_executions_started ON pulse_executions(started_at);
 CREATE INDEX idx_pulse_executions_job_started ON pulse_executions(scheduled_job_id, started_at);
 CREATE INDEX idx_pulse_executions_job_status_started
     ON pulse_executions(scheduled_job_id, status, started_at);
-CREATE INDEX idx_pulse_executions_running ON pulse_executions(node_id) WHERE status = 'running';
 
 -- Logs are appended in chunks while an execution runs; a chunk is consecutive lines of one stream.
 CREATE TABLE pulse_execution_logs (
@@ -83,7 +82,7 @@ CREATE TABLE pulse_execution_logs (
     stream       TEXT NOT NULL,              -- 'stdout', 'stderr', 'log', 'system'
     text         TEXT NOT NULL,
     PRIMARY KEY (execution_id, seq)
-) WITHOUT ROWID;
+);  -- a rowid table: chunks are large rows, which WITHOUT ROWID handles poorly
 
 -- Counts per (job, status), kept by triggers, so that a list's total is one row read instead of
 -- a count over millions of index entries.
