@@ -88,6 +88,7 @@ class PulseServer:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = data_dir / "server.log"
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(

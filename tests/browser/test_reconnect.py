@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,6 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def own_server(tmp_path: Path) -> Iterator[list[PulseServer]]:
     """A server of this test's own, which the test stops and starts again (same port and data)."""
-    import os
-
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip(f"{CHROMIUM} is missing")
     ensure_ui_built()
@@ -64,8 +63,6 @@ async def test_it_shows_offline_then_reconnects_after_a_server_restart(
 
 @pytest.fixture
 def token_server(tmp_path: Path) -> Iterator[PulseServer]:
-    import os
-
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip(f"{CHROMIUM} is missing")
     ensure_ui_built()

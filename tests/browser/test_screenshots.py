@@ -1,8 +1,13 @@
 """The README's pictures: the jobs page, and the Job Detail Panel with a log open. Taken on a
-server of their own so that the other tests' jobs do not crowd them."""
+server of their own so that the other tests' jobs do not crowd them.
+
+They are written to docs/screenshots/ only with PULSE_UPDATE_SCREENSHOTS=1 (so that a test run
+leaves the work tree clean); otherwise to a temporary folder, the scenes still checked.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,18 +34,16 @@ BACKUP = (
 
 @pytest.fixture
 def showcase(tmp_path: Path) -> Iterator[PulseServer]:
-    import os
-
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip(f"{CHROMIUM} is missing")
     ensure_ui_built()
-    server = PulseServer(tmp_path)
+    server = PulseServer(tmp_path / "server")
     yield server
     server.stop()
 
 
 async def test_it_saves_screenshots_of_the_jobs_page_and_the_panel(
-    showcase: PulseServer, page: Any
+    showcase: PulseServer, page: Any, tmp_path: Path
 ) -> None:
     s = showcase
     backup = s.create_job(
@@ -83,12 +86,13 @@ async def test_it_saves_screenshots_of_the_jobs_page_and_the_panel(
     s.trigger(ingest["id"])
     s.wait_finished(flaky["id"], 1)
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    out = SCREENSHOTS if os.environ.get("PULSE_UPDATE_SCREENSHOTS") == "1" else tmp_path
+    out.mkdir(parents=True, exist_ok=True)
     await page.set_viewport_size({"width": 1280, "height": 640})
     await page.goto(s.url)
     await expect(page.locator("tr[data-job-name]")).to_have_count(6)
     await expect(page.locator("[data-live=live]")).to_be_visible()
-    await page.screenshot(path=str(SCREENSHOTS / "jobs.png"))
+    await page.screenshot(path=str(out / "jobs.png"))
 
     await page.set_viewport_size({"width": 1280, "height": 900})
     await page.goto(f"{s.url}/jobs/{backup['id']}")
@@ -103,16 +107,16 @@ async def test_it_saves_screenshots_of_the_jobs_page_and_the_panel(
     await expect(first.locator(".exec-summary")).to_contain_text("uploaded")
     await expect(first.locator(".exec-trigger")).to_contain_text("manual")
     await page.mouse.move(0, 0)
-    await page.screenshot(path=str(SCREENSHOTS / "panel.png"))
+    await page.screenshot(path=str(out / "panel.png"))
 
     await page.goto(f"{s.url}/jobs/{ingest['id']}")
     first = page.locator(".exec").first
     await expect(first.locator(".badge")).to_have_text("Running")
     await first.get_by_role("button", name="Show log").click()
     await expect(first.locator(".log-body")).to_contain_text("batch 8:")
-    await page.screenshot(path=str(SCREENSHOTS / "panel-running.png"))
+    await page.screenshot(path=str(out / "panel-running.png"))
 
     await page.set_viewport_size({"width": 375, "height": 812})
     await page.goto(f"{s.url}/jobs/{backup['id']}")
     await expect(page.locator(".exec")).to_have_count(9)
-    await page.screenshot(path=str(SCREENSHOTS / "panel-phone.png"))
+    await page.screenshot(path=str(out / "panel-phone.png"))
