@@ -24,7 +24,7 @@ from pulse.clock import Clock, SystemClock
 from pulse.engine.engine import Engine
 from pulse.engine.handlers import Handler
 from pulse.errors import PulseError
-from pulse.events import EventHub, JobChanged
+from pulse.events import EventBridge, EventHub, JobChanged
 from pulse.jobs import new_job
 from pulse.settings import Settings
 from pulse.store import Store, open_store
@@ -47,6 +47,7 @@ class Pulse:
         self.handlers: dict[str, Handler] = {}
         self._store = store
         self._engine: Engine | None = None
+        self._bridge: EventBridge | None = None
         self.demo = False
 
     def handler(self, name: str | None = None) -> Callable[[H], H]:
@@ -65,7 +66,10 @@ class Pulse:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = open_store(self.settings.store_url)
+            # Every running execution may write at once; beyond a few dozen connections a
+            # database server gains nothing, and calls queue for a connection instead.
+            pool = min(self.settings.workers + 4, 40)
+            self._store = open_store(self.settings.store_url, connections=pool)
         return self._store
 
     @property
@@ -81,6 +85,9 @@ class Pulse:
         await self.store.open()
         if self.demo:
             await self._add_demo_jobs()
+        self._bridge = self.store.event_bridge(self.hub, self.engine.node_id)
+        if self._bridge is not None:
+            await self._bridge.start()
         await self.engine.start(loops=loops)
         log.info(
             "Pulse node %s started: %s, %d workers",
@@ -93,6 +100,9 @@ class Pulse:
         """Stop the engine (with the shutdown grace) and close the store."""
         if self._engine is not None:
             await self._engine.stop()
+        if self._bridge is not None:
+            await self._bridge.stop()
+            self._bridge = None
         if self._store is not None:
             await self._store.close()
 

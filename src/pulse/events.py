@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 JobChange = Literal["created", "updated", "deleted", "skipped"]
 
@@ -91,8 +91,11 @@ class Subscriber:
         self.follows: set[str] = set()
         self.overflowed = False
         self.all_logs = False
+        self.local_only = False  # e.g. the bridge that forwards this node's events to others
 
-    def wants(self, event: Event) -> bool:
+    def wants(self, event: Event, remote: bool = False) -> bool:
+        if remote and self.local_only:
+            return False
         if isinstance(event, LogLines):
             return self.all_logs or event.execution_id in self.follows
         return True
@@ -111,9 +114,12 @@ class EventHub:
         self._subscribers: set[Subscriber] = set()
         self._buffer = buffer
 
-    def subscribe(self, *, all_logs: bool = False, buffer: int | None = None) -> Subscriber:
+    def subscribe(
+        self, *, all_logs: bool = False, buffer: int | None = None, local_only: bool = False
+    ) -> Subscriber:
         sub = Subscriber(self, buffer or self._buffer)
         sub.all_logs = all_logs
+        sub.local_only = local_only
         self._subscribers.add(sub)
         return sub
 
@@ -124,13 +130,29 @@ class EventHub:
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
-    def publish(self, event: Event) -> None:
-        """Deliver ``event`` to every interested subscriber without waiting."""
+    def follows(self, execution_id: str) -> bool:
+        """Whether a subscriber here wants the log lines of ``execution_id`` (bridges aside)."""
+        return any(
+            not s.local_only and (s.all_logs or execution_id in s.follows)
+            for s in self._subscribers
+        )
+
+    def publish(self, event: Event, *, remote: bool = False) -> None:
+        """Deliver ``event`` to every interested subscriber without waiting. ``remote`` marks
+        an event that happened on another node (bridges do not send it back out)."""
         for sub in list(self._subscribers):
-            if not sub.wants(event):
+            if not sub.wants(event, remote):
                 continue
             try:
                 sub.queue.put_nowait(event)
             except asyncio.QueueFull:
                 sub.overflowed = True
                 self._subscribers.discard(sub)
+
+
+class EventBridge(Protocol):
+    """Carries events between nodes (see :mod:`pulse.store.pg_events`)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...

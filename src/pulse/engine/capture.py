@@ -17,6 +17,7 @@ from collections import deque
 from datetime import datetime
 
 from pulse.clock import Clock, format_ts
+from pulse.errors import StoreUnavailableError
 from pulse.events import EventHub, LogLines
 from pulse.models import LogChunk, LogStream
 from pulse.store.base import Store
@@ -155,7 +156,14 @@ class LogSink:
             pending, self._pending = self._pending, []
             self._pending_bytes = 0
             chunks = self._chunk(pending)
-            await self._store.append_logs(self.execution_id, chunks)
+            delay = 0.2
+            while True:  # while the database is away, output waits (and the job with it)
+                try:
+                    await self._store.append_logs(self.execution_id, chunks)
+                    break
+                except StoreUnavailableError:
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
             self.published(chunks)
 
     def published(self, chunks: list[LogChunk]) -> None:

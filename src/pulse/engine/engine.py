@@ -13,15 +13,17 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from pulse import ids
-from pulse.clock import Clock, SystemClock
+from pulse.clock import Clock, SystemClock, format_ts
 from pulse.engine.capture import LogSink
 from pulse.engine.handlers import Handler, install_capture
 from pulse.engine.runner import RunHandle, Runner
 from pulse.engine.ticker import Ticker
+from pulse.errors import StoreUnavailableError
 from pulse.events import (
     EventHub,
     ExecutionCompleted,
@@ -40,6 +42,7 @@ from pulse.settings import Settings
 from pulse.store.base import NodeInfo, Store
 
 log = logging.getLogger("pulse.engine")
+T = TypeVar("T")
 
 
 class Engine:
@@ -240,7 +243,7 @@ class Engine:
             rerun_of=req.rerun_of,
             node_id=self.node_id,
         )
-        await self.store.start_execution(execution)
+        await retrying(f"record the start of {execution.id}", self.store.start_execution, execution)
         self.hub.publish(ExecutionStarted(execution.id, job.id))
         handle = RunHandle(execution.id)
         self._running[execution.id] = handle
@@ -270,7 +273,23 @@ class Engine:
         self, execution: Execution, result: ExecutionResult, sink: LogSink | None = None
     ) -> None:
         rest, announce = await sink.take_rest() if sink is not None else ([], [])
-        finished = await self.store.finish_execution(execution.id, result, rest)
+        attempts = 0
+
+        async def finish() -> Execution | None:
+            nonlocal attempts
+            attempts += 1
+            return await self.store.finish_execution(execution.id, result, rest)
+
+        finished = await retrying(f"record the end of {execution.id}", finish)
+        if finished is None and attempts > 1:
+            # An attempt may have committed before its connection broke: if the record is ours,
+            # it is ours to announce.
+            mine = await retrying(f"read {execution.id}", self.store.get_execution, execution.id)
+            same_end = mine.completed_at is not None and format_ts(mine.completed_at) == format_ts(
+                result.completed_at
+            )
+            if same_end and mine.node_id == self.node_id:
+                finished = mine
         if finished is not None:  # None: someone else recorded the end first; they announce it
             if sink is not None:
                 sink.published(announce)
@@ -328,6 +347,19 @@ class Engine:
             log.warning("recorded %d execution(s) of node %s as failed: %s", count, node_id, reason)
             self.notify_queued()
         return count
+
+
+async def retrying(what: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """``fn(*args)``, retried with backoff for as long as the database is unavailable: what
+    happened while it was away is recorded once it is back, not lost."""
+    delay = 0.2
+    while True:
+        try:
+            return await fn(*args)
+        except StoreUnavailableError as e:
+            log.warning("cannot %s yet (%s); retrying in %.1f s", what, e, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 def _alive(pid: int) -> bool:

@@ -7,8 +7,9 @@ from pulse.store.base import FireOutcome, Firing, NodeInfo, Store
 __all__ = ["FireOutcome", "Firing", "NodeInfo", "Store", "open_store"]
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, *, connections: int = 10) -> Store:
     """The store a database URL names: ``sqlite:///path/to/file.db`` or ``postgresql://…``.
+    ``connections`` caps a server database's connection pool.
 
     The store is returned unopened; call ``await store.open()``."""
     if url.startswith("sqlite:///"):
@@ -18,7 +19,7 @@ def open_store(url: str) -> Store:
     if url.startswith(("postgresql://", "postgres://")):
         from pulse.store.postgres import PostgresStore
 
-        return PostgresStore(url)
+        return PostgresStore(url, max_size=connections)
     from pulse.errors import InvalidInputError
 
     raise InvalidInputError(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from pulse.events import EventBridge, EventHub
 from pulse.models import (
     Execution,
     ExecutionResult,
@@ -177,6 +178,11 @@ class Store(ABC):
             if len(chunks) < batch:
                 return
             after = chunks[-1].seq
+
+    def event_bridge(self, hub: EventHub, node_id: str) -> EventBridge | None:
+        """What shares events between the nodes on this store, or None when the store serves
+        one node only (the embedded SQLite file)."""
+        return None
 
     # -- nodes and recovery -------------------------------------------------------------------
     @abstractmethod

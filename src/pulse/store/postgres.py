@@ -26,6 +26,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from pulse.clock import format_ts, parse_ts
 from pulse.errors import NotFoundError, StoreError, StoreUnavailableError
+from pulse.events import EventBridge, EventHub
 from pulse.models import (
     Execution,
     ExecutionResult,
@@ -406,6 +407,11 @@ class PostgresStore(Store):
     async def read_logs(self, execution_id: str, after_seq: int, limit: int) -> list[LogChunk]:
         params = {"id": execution_id, "after": after_seq, "limit": limit}
         return [chunk_from(r) for r in await self._all(Q["read_logs"], params)]
+
+    def event_bridge(self, hub: EventHub, node_id: str) -> EventBridge | None:
+        from pulse.store.pg_events import PostgresEventBridge
+
+        return PostgresEventBridge(self.url, self, hub, node_id)
 
     # -- nodes and recovery -------------------------------------------------------------------
     async def heartbeat(self, node: NodeInfo) -> None:
