@@ -112,32 +112,34 @@ class PostgresEventBridge:
     async def _forward(self, sub: Any) -> None:
         conn: psycopg.AsyncConnection[Any] | None = None
         pending: list[dict[str, Any]] = []
-        while True:
-            if not pending:
-                event: Event = await sub.get()
-                pending.append(to_message(event))
-            while not sub.queue.empty() and len(pending) < 500:
-                pending.append(to_message(sub.queue.get_nowait()))
-            try:
-                if conn is None or conn.closed:
-                    conn = await self._connect()
-                async with conn.pipeline():
-                    for payload in pack(self._node_id, pending):
-                        await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
-                pending = []
-            except asyncio.CancelledError:
-                if conn is not None:
+        try:
+            while True:
+                if not pending:
+                    event: Event = await sub.get()
+                    pending.append(to_message(event))
+                while not sub.queue.empty() and len(pending) < 500:
+                    pending.append(to_message(sub.queue.get_nowait()))
+                try:
+                    if conn is None or conn.closed:
+                        conn = await self._connect()
+                    async with conn.pipeline():
+                        for payload in pack(self._node_id, pending):
+                            await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+                    pending = []
+                except (psycopg.Error, OSError) as e:
+                    # Keep what could not be sent (bounded); retry once the database is back.
+                    log.warning("cannot forward events to other nodes: %s", e)
+                    pending = pending[-5000:]
+                    if conn is not None:
+                        with contextlib.suppress(Exception):
+                            await conn.close()
+                    conn = None
+                    await asyncio.sleep(1)
+        finally:
+            sub.close()
+            if conn is not None:
+                with contextlib.suppress(Exception):
                     await conn.close()
-                raise
-            except psycopg.Error as e:
-                # Keep what could not be sent (bounded) and retry once the database is back.
-                log.warning("cannot forward events to other nodes: %s", e)
-                pending = pending[-5000:]
-                if conn is not None:
-                    with contextlib.suppress(Exception):
-                        await conn.close()
-                conn = None
-                await asyncio.sleep(1)
 
     async def _listen(self) -> None:
         delay = 0.5

@@ -1,0 +1,133 @@
+"""Several nodes on one PostgreSQL database: events cross nodes, slots fire once, a killed
+node's runs are recorded and its queued work runs elsewhere."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+import websockets
+
+from tests.conftest import LiveServer, free_port
+from tests.e2e.test_serve import PULSE
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+
+async def test_a_client_on_one_node_sees_runs_and_live_lines_of_another(
+    postgres_url: str, live_factory: Callable[..., Any]
+) -> None:
+    # Node a only looks for work every minute; node b is woken by its own trigger: the run is b's.
+    a: LiveServer = await live_factory(database_url=postgres_url, poll_seconds=60)
+    b: LiveServer = await live_factory(database_url=postgres_url)
+    async with websockets.connect(a.ws_url) as ws, httpx.AsyncClient(base_url=b.api) as http:
+        assert json.loads(await ws.recv())["type"] == "hello"
+        cmd = "for i in 1 2 3 4 5 6; do echo step $i; sleep 0.3; done"
+        jid = (await http.post("/jobs", json={"name": "x", "command": cmd, "interval_seconds": 3600})).json()["id"]
+        eid = (await http.post(f"/jobs/{jid}/trigger")).json()["execution_id"]
+        seen: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 15
+        subscribed = False
+        while not any(m["type"] == "pulse_execution_completed" for m in seen):
+            msg = json.loads(await asyncio.wait_for(ws.recv(), deadline - time.monotonic()))
+            seen.append(msg)
+            if msg["type"] == "pulse_execution_started" and not subscribed:
+                await ws.send(json.dumps({"type": "subscribe_logs", "execution_id": eid}))
+                subscribed = True
+        e = (await http.get(f"/executions/{eid}")).json()
+        assert e["node_id"] == b.pulse.engine.node_id
+        kinds = [m["type"] for m in seen if m.get("execution_id") == eid]
+        assert kinds[0] == "pulse_execution_started" and kinds[-1] == "pulse_execution_completed"
+        assert kinds.count("pulse_execution_completed") == 1
+        text = "".join(m["text"] for m in seen if m["type"] == "pulse_execution_log")
+        assert [ln.split("] ", 1)[1] for ln in text.splitlines()] == [f"step {i}" for i in range(1, 7)]
+
+
+def _serve(url: str, node: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {**os.environ, "PULSE_DATABASE_URL": url, "PULSE_NODE_ID": node, "PULSE_WORKERS": "16"}
+    with log.open("ab") as out:
+        proc = subprocess.Popen([PULSE, "serve", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log.read_text()
+        try:
+            if httpx.get(f"{base}/api/pulse/health", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(log.read_text())
+
+
+async def test_three_nodes_fire_every_slot_once_and_survive_a_kill_9(postgres_url: str, tmp_path: Path) -> None:
+    nodes = [_serve(postgres_url, f"node{i}", tmp_path / f"node{i}.log") for i in range(3)]
+    procs = [p for p, _ in nodes]
+    urls = [u for _, u in nodes]
+    seen: list[dict[str, Any]] = []
+
+    async def watch() -> None:
+        async with websockets.connect(urls[0].replace("http", "ws") + "/api/pulse/ws") as ws:
+            async for raw in ws:
+                seen.append(json.loads(raw))
+
+    watcher = asyncio.create_task(watch())
+    try:
+        async with httpx.AsyncClient(base_url=urls[1] + "/api/pulse", timeout=10) as http:
+            ids = [
+                (await http.post("/jobs", json={"name": f"j{i:03d}", "command": "echo tick", "interval_seconds": 1, "overlap": "allow"})).json()["id"]
+                for i in range(100)
+            ]
+            await asyncio.sleep(20)
+            procs[2].send_signal(signal.SIGKILL)  # node2 dies mid-run, with no warning
+            procs[2].wait()
+            await asyncio.sleep(40)
+            for jid in ids:  # stop firing, then let what was queued finish
+                await http.post(f"/jobs/{jid}/pause")
+            await asyncio.sleep(5)
+    finally:
+        for p in procs[:2]:
+            p.send_signal(signal.SIGTERM)
+        for p in procs[:2]:
+            p.wait(30)
+        watcher.cancel()
+
+    with psycopg.connect(postgres_url) as conn:
+        rows = conn.execute(
+            "SELECT scheduled_job_id, scheduled_for, status, error_message, node_id, id"
+            " FROM pulse_executions WHERE trigger = 'schedule'"
+        ).fetchall()
+    assert len(rows) > 100 * 50, f"only {len(rows)} executions in 60 s"
+    by_job: dict[str, list[datetime]] = defaultdict(list)
+    for job_id, slot, *_ in rows:
+        by_job[job_id].append(datetime.fromisoformat(slot))
+    assert set(by_job) == set(ids)
+    for job_id, slots in by_job.items():
+        counts = Counter(slots)
+        assert max(counts.values()) == 1, f"{job_id}: a slot ran twice"
+        slots.sort()
+        gaps = {(b - a).total_seconds() for a, b in zip(slots, slots[1:], strict=False)}
+        assert gaps == {1.0}, f"{job_id}: slots missing between runs: {sorted(gaps)}"
+    assert not [r for r in rows if r[2] == "running"]
+    lost = [r for r in rows if r[4] == "node2" and r[2] == "failed"]
+    assert all(r[3] == "node lost: node2" for r in lost)
+    node2_runs = [r for r in rows if r[4] == "node2"]
+    assert node2_runs, "node2 ran nothing before it was killed"
+    # The client on node0 saw the ends of runs on node1 and node2.
+    ends = {m["execution_id"] for m in seen if m["type"] in ("pulse_execution_completed", "pulse_execution_failed")}
+    ran_on = {r[5]: r[4] for r in rows}
+    assert {ran_on[e] for e in ends if e in ran_on} >= {"node0", "node1", "node2"}
+    for e in lost:
+        assert e[5] in ends, "a node-lost failure was not announced"
