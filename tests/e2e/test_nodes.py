@@ -131,3 +131,49 @@ async def test_three_nodes_fire_every_slot_once_and_survive_a_kill_9(postgres_ur
     assert {ran_on[e] for e in ends if e in ran_on} >= {"node0", "node1", "node2"}
     for e in lost:
         assert e[5] in ends, "a node-lost failure was not announced"
+
+
+def _set_database_reachable(url: str, dbname: str, reachable: bool) -> None:
+    """Make one database unreachable (as during a server restart) without touching others."""
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS {str(reachable).lower()}')
+        if not reachable:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (dbname,),
+            )
+
+
+async def test_a_run_that_ends_while_the_database_is_away_is_recorded_when_it_is_back(
+    postgres_url: str, live_factory: Callable[..., Any]
+) -> None:
+    dbname = postgres_url.rsplit("/", 1)[1]
+    node: LiveServer = await live_factory(database_url=postgres_url)
+    async with httpx.AsyncClient(base_url=node.api, timeout=20) as http:
+        cmd = "echo before; sleep 2; echo after"
+        jid = (await http.post("/jobs", json={"name": "x", "command": cmd, "interval_seconds": 3600})).json()["id"]
+        eid = (await http.post(f"/jobs/{jid}/trigger")).json()["execution_id"]
+        for _ in range(100):  # 404 until a worker has started it
+            r = await http.get(f"/executions/{eid}")
+            if r.status_code == 200 and r.json()["status"] == "running":
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        _set_database_reachable(postgres_url, dbname, False)
+        try:
+            r = await http.get("/jobs")
+            assert r.status_code == 503
+            assert "database is unavailable" in r.json()["detail"]
+            await asyncio.sleep(3)  # the run ends meanwhile
+        finally:
+            _set_database_reachable(postgres_url, dbname, True)
+        for _ in range(100):
+            e = (await http.get(f"/executions/{eid}")).json()
+            if e["status"] != "running":
+                break
+            await asyncio.sleep(0.2)
+        assert e["status"] == "completed" and e["result_summary"] == "after"
+        logs = (await http.get(f"/executions/{eid}/logs")).text
+        assert "] before\n" in logs and "] after\n" in logs
+        assert (await http.get("/jobs")).status_code == 200
