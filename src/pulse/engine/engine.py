@@ -170,6 +170,9 @@ class Engine:
                 horizon = now + timedelta(seconds=5)
                 nxt = await self.ticker.next_due_at(horizon)
                 delay = 5.0 if nxt is None else max(0.0, (nxt - self.clock.now()).total_seconds())
+            except StoreUnavailableError as e:
+                log.warning("ticker cannot reach the database: %s", e)
+                delay = 1.0
             except Exception:
                 log.exception("ticker failed; retrying")
                 delay = 1.0
@@ -188,6 +191,10 @@ class Engine:
             self._wake_worker.clear()
             try:
                 claimed = await self._claim(free)
+            except StoreUnavailableError as e:
+                log.warning("cannot claim run requests: %s", e)
+                claimed = []
+                await asyncio.sleep(1)
             except Exception:
                 log.exception("claiming run requests failed; retrying")
                 claimed = []
