@@ -149,6 +149,13 @@ async def test_a_10_mib_log_opens_and_scrolls(
     await page.keyboard.press("Home")
     await expect(log).to_contain_text("line 000001")
     await expect(row.locator(".log-truncated")).to_contain_text("dropped")
+
+    # Find in the log: the match is brought into view and marked.
+    search = row.get_by_label("Find in log")
+    await search.fill("line 120000:")
+    await search.press("Enter")
+    await expect(row.get_by_test_id("log-matches")).to_have_text("1 / 1")
+    await expect(log.locator(".log-row--target mark")).to_have_text("line 120000:")
     # The row is still responsive: closing the log works at once.
     await row.get_by_role("button", name="Hide log").click()
     await expect(row.locator(".log-body")).to_have_count(0)

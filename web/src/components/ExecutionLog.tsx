@@ -2,9 +2,10 @@
 import { executionLogsUrl, type PulseExecution } from "../api/executions";
 import { describeError } from "../api/errors";
 import { authHeaders, getToken } from "../api/http";
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { useExecutionLog } from "../hooks/useExecutionLog";
 import { formatBytes } from "../lib/format";
+import { findMatches, stepMatch } from "../lib/logsearch";
 import { LogViewer } from "./LogViewer";
 
 async function downloadWithToken(executionId: string): Promise<void> {
@@ -38,6 +39,34 @@ export function ExecutionLog({ execution, height, initialText }: Props) {
     }
   }, [running, execution.log_truncated]);
   const count = log.lines.length;
+
+  // Find in the log: matches follow the typing after a moment; Enter / Shift+Enter step through
+  // them (the first Enter searches at once).
+  const [typed, setTyped] = useState("");
+  const [query, setQuery] = useState("");
+  const [current, setCurrent] = useState(-1);
+  const [target, setTarget] = useState<{ line: number; nonce: number }>();
+  const queryRef = useRef(query);
+  queryRef.current = query;
+  useEffect(() => {
+    const t = setTimeout(() => {
+      // Enter may have searched already; then the position stays.
+      if (queryRef.current === typed) return;
+      setQuery(typed);
+      setCurrent(-1);
+    }, 200);
+    return () => clearTimeout(t);
+  }, [typed]);
+  const matches = useMemo(() => findMatches(log.lines, query), [query, log.version]);
+  const step = (direction: 1 | -1) => {
+    const fresh = typed !== query;
+    const list = fresh ? findMatches(log.lines, typed) : matches;
+    if (fresh) setQuery(typed);
+    const next = stepMatch(list.length, fresh ? -1 : current, direction);
+    setCurrent(next);
+    if (next >= 0) setTarget({ line: list[next] as number, nonce: Date.now() });
+  };
+
   return (
     <section class="log" aria-label={`Log of ${execution.id}`} data-execution={execution.id}>
       <div class="log-toolbar">
@@ -57,6 +86,34 @@ export function ExecutionLog({ execution, height, initialText }: Props) {
           </span>
         )}
         <span class="spacer" />
+        {count > 0 && (
+          <div class="log-search" role="search">
+            <input
+              type="search"
+              placeholder="Find in log"
+              aria-label="Find in log"
+              value={typed}
+              onInput={(e) => setTyped(e.currentTarget.value)}
+              onKeyDown={(e) => {
+                if (e.key === "Enter") {
+                  e.preventDefault();
+                  step(e.shiftKey ? -1 : 1);
+                }
+              }}
+            />
+            {query.trim() && (
+              <span class="log-search-count muted" aria-live="polite" data-testid="log-matches">
+                {matches.length === 0 ? "no matches" : `${current >= 0 ? current + 1 : "–"} / ${matches.length}`}
+              </span>
+            )}
+            <button type="button" class="btn btn--small btn--icon" aria-label="Previous match" disabled={!matches.length} onClick={() => step(-1)}>
+              ↑
+            </button>
+            <button type="button" class="btn btn--small btn--icon" aria-label="Next match" disabled={!matches.length} onClick={() => step(1)}>
+              ↓
+            </button>
+          </div>
+        )}
         <a
           class="btn btn--small"
           href={executionLogsUrl(execution.id)}
@@ -92,6 +149,8 @@ export function ExecutionLog({ execution, height, initialText }: Props) {
           version={log.version}
           label={`Log of execution ${execution.id}`}
           startAtEnd={running}
+          query={query}
+          target={target}
           {...(height ? { height } : {})}
         />
       )}

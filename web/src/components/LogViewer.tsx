@@ -7,6 +7,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { formatClock } from "../lib/format";
 import { parseLogLine } from "../lib/logline";
+import { splitOnMatches } from "../lib/logsearch";
 
 export const ROW_HEIGHT = 20;
 const OVERSCAN = 20;
@@ -19,9 +20,13 @@ interface Props {
   label: string;
   startAtEnd: boolean;
   height?: number;
+  /** Text to mark in the visible rows. */
+  query?: string;
+  /** A line to bring into view (a new `nonce` brings it again). */
+  target?: { line: number; nonce: number } | undefined;
 }
 
-export function LogViewer({ lines, version, label, startAtEnd, height = 420 }: Props) {
+export function LogViewer({ lines, version, label, startAtEnd, height = 420, query = "", target }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [viewHeight, setViewHeight] = useState(height);
@@ -44,6 +49,15 @@ export function LogViewer({ lines, version, label, startAtEnd, height = 420 }: P
       setScrollTop(el.scrollTop);
     }
   }, [version, count]);
+
+  useLayoutEffect(() => {
+    const el = box.current;
+    if (!el || !target) return;
+    followRef.current = false;
+    setFollow(false);
+    el.scrollTop = Math.max(0, target.line * ROW_HEIGHT - el.clientHeight / 2 + ROW_HEIGHT);
+    setScrollTop(el.scrollTop);
+  }, [target?.nonce]);
 
   useEffect(() => {
     const el = box.current;
@@ -82,7 +96,8 @@ export function LogViewer({ lines, version, label, startAtEnd, height = 420 }: P
   const rows = [];
   for (let i = first; i < last; i++) {
     const line = parseLogLine(lines[i] ?? "");
-    const cls = line.truncation ? "log-row log-row--truncation" : `log-row log-row--${line.stream}`;
+    let cls = line.truncation ? "log-row log-row--truncation" : `log-row log-row--${line.stream}`;
+    if (target && target.line === i) cls += " log-row--target";
     rows.push(
       <div key={i} class={cls} style={{ top: `${i * ROW_HEIGHT}px` }} data-line={i + 1}>
         <span class="log-no" aria-hidden="true">
@@ -92,7 +107,11 @@ export function LogViewer({ lines, version, label, startAtEnd, height = 420 }: P
           {line.ts ? formatClock(line.ts) : ""}
         </span>
         {line.stream !== "stdout" && <span class="log-tag">{line.truncation ? "cut" : line.stream === "system" ? "pulse" : line.stream}</span>}
-        <span class="log-text">{line.text}</span>
+        <span class="log-text">
+          {query
+            ? splitOnMatches(line.text, query).map((p, k) => (p.match ? <mark key={k}>{p.text}</mark> : p.text))
+            : line.text}
+        </span>
       </div>,
     );
   }
