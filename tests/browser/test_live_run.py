@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -120,6 +122,14 @@ async def test_a_failing_job_shows_the_red_badge_and_its_error(
     await row.locator(".exec-link").click()
     await expect(page.locator(".outcome--error")).to_contain_text(message)
     await expect(page.locator(".log-body")).to_contain_text("boom")
+
+    # The download button gives the plain-text log.
+    async with page.expect_download() as info:
+        await page.get_by_role("link", name="Download").click()
+    download = await info.value
+    assert download.suggested_filename.endswith(".log")
+    text = await asyncio.to_thread(Path(await download.path()).read_text)
+    assert "[stderr] boom" in text and "about to fail" in text, text
 
 
 async def test_deep_links_survive_a_reload_and_unknown_ids_say_not_found(
