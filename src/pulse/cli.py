@@ -295,6 +295,37 @@ def cmd_logs(args: argparse.Namespace) -> int:
             time.sleep(0.5)
 
 
+# -- store --------------------------------------------------------------------------------------
+def cmd_store(args: argparse.Namespace) -> int:
+    """``store copy``: the copy prints progress as it goes (a big history takes minutes) and
+    exits non-zero unless the counts verified."""
+    from pulse.store.copy import Progress, copy_store, format_progress, format_report
+
+    last = 0.0
+
+    def progress(p: Progress) -> None:
+        nonlocal last
+        if not args.json and (p.table_done or time.monotonic() - last >= 1.0):
+            last = time.monotonic()
+            print(format_progress(p), flush=True)
+
+    try:
+        report = copy_store(
+            args.source,
+            args.target,
+            batch_size=args.batch_size,
+            force=args.force,
+            progress=progress,
+        )
+    except KeyboardInterrupt:
+        print("interrupted: what was copied stays; rerun to continue", file=sys.stderr)
+        return 130
+    _out(args, report.to_json(), format_report(report))
+    if not report.ok:
+        _fail("the target's counts differ from the source's (see above)")
+    return 0
+
+
 # -- parser -------------------------------------------------------------------------------------
 def _client_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--url", default=os.environ.get("PULSE_URL", DEFAULT_URL), help="server URL")
@@ -372,6 +403,22 @@ def parser() -> argparse.ArgumentParser:
     logs.add_argument("--follow", "-f", action="store_true", help="keep printing until it ends")
     _client_options(logs)
     logs.set_defaults(fn=cmd_logs)
+
+    store = sub.add_parser("store", help="manage the database itself")
+    ssub = store.add_subparsers(dest="action", required=True)
+    p = ssub.add_parser("copy", help="copy jobs and their whole history into PostgreSQL")
+    data_dir = os.environ.get("PULSE_DATA_DIR") or "data"
+    p.add_argument(
+        "--from",
+        dest="source",
+        default=f"sqlite:///{data_dir}/pulse.db",
+        help="sqlite:///FILE (default: pulse.db in $PULSE_DATA_DIR or ./data)",
+    )
+    p.add_argument("--to", dest="target", required=True, help="postgresql://… (migrated first)")
+    p.add_argument("--batch-size", type=int, default=1000, help="rows per transaction")
+    p.add_argument("--force", action="store_true", help="copy even while a node uses the source")
+    p.add_argument("--json", action="store_true", help="print a JSON summary for scripts")
+    store.set_defaults(fn=cmd_store)
     return root
 
 
