@@ -33,7 +33,7 @@ export function JobPage({ jobId }: { jobId: string }) {
   const list = useAsync<ExecutionListState>(async () => {
     const r = await listExecutions(jobId, PAGE_SIZE, offset, status);
     return { jobId, executions: r.executions, total: r.total, offset, limit: PAGE_SIZE, status };
-  }, [jobId, offset, status]);
+  }, [jobId, offset, status], { keepPrevious: true });
 
   // Live messages are applied at once; the rows they touch are then refetched, a burst at a time.
   const refetchTimer = useRef<ReturnType<typeof setTimeout>>();
@@ -153,7 +153,7 @@ export function JobPage({ jobId }: { jobId: string }) {
               </EmptyState>
             )
           ) : (
-            <>
+            <div class={list.pending ? "pending" : undefined} aria-busy={list.pending}>
               <ExecutionList
                 executions={list.state.data.executions}
                 openId={openId}
@@ -164,7 +164,7 @@ export function JobPage({ jobId }: { jobId: string }) {
                 info={pageInfo(offset, PAGE_SIZE, list.state.data.executions.length, list.state.data.total)}
                 onPage={(p) => setQuery({ page: p })}
               />
-            </>
+            </div>
           ))}
       </section>
       {actions.dialogs}
