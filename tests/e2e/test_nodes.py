@@ -12,6 +12,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,9 @@ async def test_a_client_on_one_node_sees_runs_and_live_lines_of_another(
     async with websockets.connect(a.ws_url) as ws, httpx.AsyncClient(base_url=b.api) as http:
         assert json.loads(await ws.recv())["type"] == "hello"
         cmd = "for i in 1 2 3 4 5 6; do echo step $i; sleep 0.3; done"
-        jid = (await http.post("/jobs", json={"name": "x", "command": cmd, "interval_seconds": 3600})).json()["id"]
+        jid = (
+            await http.post("/jobs", json={"name": "x", "command": cmd, "interval_seconds": 3600})
+        ).json()["id"]
         eid = (await http.post(f"/jobs/{jid}/trigger")).json()["execution_id"]
         seen: list[dict[str, Any]] = []
         deadline = time.monotonic() + 15
@@ -52,14 +55,18 @@ async def test_a_client_on_one_node_sees_runs_and_live_lines_of_another(
         assert kinds[0] == "pulse_execution_started" and kinds[-1] == "pulse_execution_completed"
         assert kinds.count("pulse_execution_completed") == 1
         text = "".join(m["text"] for m in seen if m["type"] == "pulse_execution_log")
-        assert [ln.split("] ", 1)[1] for ln in text.splitlines()] == [f"step {i}" for i in range(1, 7)]
+        assert [ln.split("] ", 1)[1] for ln in text.splitlines()] == [
+            f"step {i}" for i in range(1, 7)
+        ]
 
 
 def _serve(url: str, node: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "PULSE_DATABASE_URL": url, "PULSE_NODE_ID": node, "PULSE_WORKERS": "16"}
     with log.open("ab") as out:
-        proc = subprocess.Popen([PULSE, "serve", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.Popen(
+            [PULSE, "serve", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, env=env
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -72,7 +79,9 @@ def _serve(url: str, node: str, log: Path) -> tuple[subprocess.Popen[bytes], str
     raise AssertionError(log.read_text())
 
 
-async def test_three_nodes_fire_every_slot_once_and_survive_a_kill_9(postgres_url: str, tmp_path: Path) -> None:
+async def test_three_nodes_fire_every_slot_once_and_survive_a_kill_9(
+    postgres_url: str, tmp_path: Path
+) -> None:
     nodes = [_serve(postgres_url, f"node{i}", tmp_path / f"node{i}.log") for i in range(3)]
     procs = [p for p, _ in nodes]
     urls = [u for _, u in nodes]
@@ -87,7 +96,17 @@ async def test_three_nodes_fire_every_slot_once_and_survive_a_kill_9(postgres_ur
     try:
         async with httpx.AsyncClient(base_url=urls[1] + "/api/pulse", timeout=10) as http:
             ids = [
-                (await http.post("/jobs", json={"name": f"j{i:03d}", "command": "echo tick", "interval_seconds": 1, "overlap": "allow"})).json()["id"]
+                (
+                    await http.post(
+                        "/jobs",
+                        json={
+                            "name": f"j{i:03d}",
+                            "command": "echo tick",
+                            "interval_seconds": 1,
+                            "overlap": "allow",
+                        },
+                    )
+                ).json()["id"]
                 for i in range(100)
             ]
             await asyncio.sleep(20)
@@ -118,7 +137,7 @@ async def test_three_nodes_fire_every_slot_once_and_survive_a_kill_9(postgres_ur
         counts = Counter(slots)
         assert max(counts.values()) == 1, f"{job_id}: a slot ran twice"
         slots.sort()
-        gaps = {(b - a).total_seconds() for a, b in zip(slots, slots[1:], strict=False)}
+        gaps = {(b - a).total_seconds() for a, b in pairwise(slots)}
         assert gaps == {1.0}, f"{job_id}: slots missing between runs: {sorted(gaps)}"
     assert not [r for r in rows if r[2] == "running"]
     lost = [r for r in rows if r[4] == "node2" and r[2] == "failed"]
@@ -126,7 +145,11 @@ async def test_three_nodes_fire_every_slot_once_and_survive_a_kill_9(postgres_ur
     node2_runs = [r for r in rows if r[4] == "node2"]
     assert node2_runs, "node2 ran nothing before it was killed"
     # The client on node0 saw the ends of runs on node1 and node2.
-    ends = {m["execution_id"] for m in seen if m["type"] in ("pulse_execution_completed", "pulse_execution_failed")}
+    ends = {
+        m["execution_id"]
+        for m in seen
+        if m["type"] in ("pulse_execution_completed", "pulse_execution_failed")
+    }
     ran_on = {r[5]: r[4] for r in rows}
     assert {ran_on[e] for e in ends if e in ran_on} >= {"node0", "node1", "node2"}
     for e in lost:
@@ -152,7 +175,9 @@ async def test_a_run_that_ends_while_the_database_is_away_is_recorded_when_it_is
     node: LiveServer = await live_factory(database_url=postgres_url)
     async with httpx.AsyncClient(base_url=node.api, timeout=20) as http:
         cmd = "echo before; sleep 2; echo after"
-        jid = (await http.post("/jobs", json={"name": "x", "command": cmd, "interval_seconds": 3600})).json()["id"]
+        jid = (
+            await http.post("/jobs", json={"name": "x", "command": cmd, "interval_seconds": 3600})
+        ).json()["id"]
         eid = (await http.post(f"/jobs/{jid}/trigger")).json()["execution_id"]
         for _ in range(100):  # 404 until a worker has started it
             r = await http.get(f"/executions/{eid}")
