@@ -32,7 +32,7 @@ export function JobActions({ job, busy, onRun, onToggle, onEdit, onDelete, compa
   const toggleLabel = `${paused ? "Resume" : "Pause"} ${job.name}`;
   return (
     <div class={compact ? "actions actions--compact" : "actions"} role="group" aria-label={`Actions for ${job.name}`}>
-      <button type="button" class="btn btn--small btn--primary" disabled={busy} onClick={onRun} aria-label={`Run ${job.name} now`}>
+      <button type="button" class="btn btn--small btn--primary" disabled={busy} onClick={onRun} aria-label={`Run now: ${job.name}`}>
         <svg width="10" height="10" viewBox="0 0 10 10" aria-hidden="true">
           <path d="M2 1.2v7.6L8.6 5z" fill="currentColor" />
         </svg>

@@ -19,13 +19,13 @@ export function Pagination({ info, onPage, label = "Pagination" }: Props) {
           «
         </button>
         <button type="button" class="btn" disabled={!info.hasPrev} onClick={() => onPage(info.page - 1)} aria-label="Previous page">
-          ‹ Prev
+          <span aria-hidden="true">‹</span> Previous
         </button>
         <span class="pagination-page">
           {info.page} / {info.pageCount}
         </span>
         <button type="button" class="btn" disabled={!info.hasNext} onClick={() => onPage(info.page + 1)} aria-label="Next page">
-          Next ›
+          Next <span aria-hidden="true">›</span>
         </button>
         <button
           type="button"
