@@ -19,7 +19,8 @@ import httpx
 
 from pulse.errors import PulseError
 
-DEFAULT_URL = "http://127.0.0.1:8000"
+# The local server, on the port `pulse serve` would pick.
+DEFAULT_URL = f"http://127.0.0.1:{os.environ.get('PORT') or 8000}"
 
 
 # -- serve --------------------------------------------------------------------------------------
