@@ -4,7 +4,7 @@ import { LiveIndicator } from "./components/LiveIndicator";
 import { NotFound } from "./components/States";
 import { Toasts } from "./components/Toasts";
 import { TokenDialog } from "./components/TokenDialog";
-import { live, useLiveStatus } from "./live/live";
+import { live, useLiveMessages, useLiveStatus } from "./live/live";
 import { ExecutionPage } from "./pages/ExecutionPage";
 import { JobPage } from "./pages/JobPage";
 import { JobsPage } from "./pages/JobsPage";
@@ -35,6 +35,10 @@ function Page() {
 export function App() {
   const status = useLiveStatus();
   const [askToken, setAskToken] = useState(false);
+  const [nodeId, setNodeId] = useState<string>();
+  useLiveMessages((m) => {
+    if (m.type === "hello") setNodeId(m.node_id);
+  });
   useEffect(() => onUnauthorized(() => setAskToken(true)), []);
   useEffect(() => {
     live.start();
@@ -58,7 +62,7 @@ export function App() {
           </Link>
         </nav>
         <span class="spacer" />
-        <LiveIndicator status={status} onRetry={() => live.retryNow()} />
+        <LiveIndicator status={status} nodeId={nodeId} onRetry={() => live.retryNow()} />
       </header>
       <Page />
       <Toasts />

@@ -54,6 +54,13 @@ export class UnauthorizedError extends ApiError {
 
 export class ServerUnreachableError extends Error {
   override name = "ServerUnreachableError";
+  /** The HTTP status when something answered for the server (a 503 while its database is away). */
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
 }
 
 /** A sentence for a person, whatever the error. */

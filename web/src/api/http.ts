@@ -83,7 +83,7 @@ export async function errorFromResponse(res: Response): Promise<Error> {
     case 502:
     case 503:
     case 504:
-      return new ServerUnreachableError(detail);
+      return new ServerUnreachableError(detail, res.status);
     default:
       return new ApiError(detail, res.status);
   }

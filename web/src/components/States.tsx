@@ -17,7 +17,13 @@ export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () =>
   return (
     <div class="state state--error" role="alert">
       <h2>{unreachable ? "The Pulse server is not answering" : "Something went wrong"}</h2>
-      <p>{unreachable ? "It may be restarting or stopped. Pulse will reconnect by itself; you can also retry now." : describeError(error)}</p>
+      <p>
+        {unreachable && error.status
+          ? `It answered: ${error.message}. Pulse will try again by itself; you can also retry now.`
+          : unreachable
+            ? "It may be restarting or stopped. Pulse will reconnect by itself; you can also retry now."
+            : describeError(error)}
+      </p>
       {onRetry && (
         <button type="button" class="btn btn--primary" onClick={onRetry}>
           Retry
