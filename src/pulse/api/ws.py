@@ -55,11 +55,11 @@ class _Connection:
             if follow.held is not None:
                 follow.held.append(event)
                 return
-            await self._send_line(follow, event)
+            await self.send_line(follow, event)
             return
         await self.send(to_message(event))
 
-    async def _send_line(self, follow: _Follow, event: LogLines) -> None:
+    async def send_line(self, follow: _Follow, event: LogLines) -> None:
         if event.seq is not None:
             if event.seq <= follow.last_seq:
                 return
@@ -88,13 +88,13 @@ async def _follow(conn: _Connection, execution_id: str, after_seq: int) -> None:
     conn.follows[execution_id] = follow
     conn.sub.follows.add(execution_id)
     async for chunk in pulse.store.iter_logs(execution_id, after_seq):
-        await conn._send_line(
+        await conn.send_line(
             follow,
             LogLines(execution_id, chunk.seq, format_ts(chunk.ts), chunk.stream.value, chunk.text),
         )
     held, follow.held = follow.held or [], None
     for event in held:
-        await conn._send_line(follow, event)
+        await conn.send_line(follow, event)
 
 
 @router.websocket("/ws")
