@@ -99,7 +99,11 @@ class PulseServer:
             env={**os.environ, **(env or {})},
         )
         self.api = httpx.Client(base_url=f"{self.url}/api/pulse", timeout=30)
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + 30
