@@ -85,7 +85,7 @@ export function useJobActions({ onSaved, onDeleted, onTriggered }: Options) {
     ) : editing?.kind === "delete" ? (
       <ConfirmDialog
         title={`Delete “${editing.job.name}”?`}
-        message="The job stops running and is removed. This cannot be undone."
+        message="The job stops running and is removed with its whole history: every execution and its log. This cannot be undone."
         confirmLabel="Delete job"
         busy={deleting}
         error={deleteError}
