@@ -31,6 +31,14 @@ def dt(value: str | None) -> datetime | None:
     return None if value is None else parse_ts(value)
 
 
+def _json_object(text: str | None) -> dict[str, str]:
+    # Most jobs have no env: skip the JSON parser for them (this runs for every due job).
+    if not text or text == "{}":
+        return {}
+    value: dict[str, str] = json.loads(text)
+    return value
+
+
 def job_row(job: Job) -> dict[str, Any]:
     return {
         "id": job.id,
@@ -71,7 +79,7 @@ def job_from(row: Mapping[str, Any]) -> Job:
         target=Target(
             command=row["command"],
             cwd=row["cwd"],
-            env=json.loads(row["env"] or "{}"),
+            env=_json_object(row["env"]),
             handler=row["handler"],
             payload=None if row["payload"] is None else json.loads(row["payload"]),
         ),
