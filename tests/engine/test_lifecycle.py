@@ -29,6 +29,28 @@ async def history(pulse: Pulse, job: Job) -> list[Execution]:
     return (await pulse.store.list_executions(job.id, 500, 0)).items
 
 
+async def start_on(pulse: Pulse, node_id: str, claim: int) -> tuple[str, list[str]]:
+    """Let node ``node_id`` claim ``claim`` queued requests and start the first, as a node
+    that then dies would have done; returns the started execution and the others' ids."""
+    claimed = await pulse.store.claim_run_requests(node_id, claim, pulse.clock.now())
+    assert len(claimed) == claim
+    now = pulse.clock.now()
+    first = claimed[0]
+    await pulse.store.start_execution(
+        Execution(
+            id=first.execution_id,
+            scheduled_job_id=first.job_id,
+            async_job_id=first.id,
+            status=ExecutionStatus.RUNNING,
+            started_at=now,
+            created_at=now,
+            updated_at=now,
+            node_id=node_id,
+        )
+    )
+    return first.execution_id, [r.execution_id for r in claimed[1:]]
+
+
 async def log_text(pulse: Pulse, execution_id: str) -> str:
     return "".join([c.text async for c in pulse.store.iter_logs(execution_id)])
 
@@ -329,20 +351,7 @@ async def test_executions_left_running_by_a_dead_process_are_failed_on_start(
     old = NodeInfo("old", socket.gethostname(), dead_pid, clock.now(), clock.now())
     await first.store.heartbeat(old)
     req = await first.engine.trigger(job)
-    [claimed] = await first.store.claim_run_requests("old", 1, clock.now())
-    now = clock.now()
-    await first.store.start_execution(
-        Execution(
-            id=claimed.execution_id,
-            scheduled_job_id=job.id,
-            async_job_id=claimed.id,
-            status=ExecutionStatus.RUNNING,
-            started_at=now,
-            created_at=now,
-            updated_at=now,
-            node_id="old",
-        )
-    )
+    await start_on(first, "old", 1)
     await first.stop()
 
     second = Pulse(settings, clock=clock)
@@ -366,35 +375,20 @@ async def test_a_node_that_stopped_heartbeating_has_its_runs_failed_and_requeued
     job = await add(pulse, command="true", overlap="allow")
     other = NodeInfo("other", "elsewhere", 1, clock.now(), clock.now())
     await pulse.store.heartbeat(other)
-    running, waiting = await pulse.engine.trigger(job), await pulse.engine.trigger(job)
-    claimed = await pulse.store.claim_run_requests("other", 2, clock.now())
-    assert len(claimed) == 2
-    now = clock.now()
-    await pulse.store.start_execution(
-        Execution(
-            id=running.execution_id,
-            scheduled_job_id=job.id,
-            async_job_id=running.id,
-            status=ExecutionStatus.RUNNING,
-            started_at=now,
-            created_at=now,
-            updated_at=now,
-            node_id="other",
-        )
-    )
+    await pulse.engine.trigger(job)
+    await pulse.engine.trigger(job)
+    running, [waiting] = await start_on(pulse, "other", 2)
     clock.advance(10)
     assert await pulse.engine.recover_lost() == 0  # within the lease
     clock.advance(30)
     assert await pulse.engine.recover_lost() == 1
-    e = await pulse.store.get_execution(running.execution_id)
+    e = await pulse.store.get_execution(running)
     assert e.status is ExecutionStatus.FAILED and e.error_message == "node lost: other"
     assert e.duration_ms == 40_000
     assert [m["execution_id"] for m in events.messages("pulse_execution_failed")] == [e.id]
     # what it had claimed but not started runs here instead
     assert await pulse.engine.run_pending() == 1
-    assert (
-        await pulse.store.get_execution(waiting.execution_id)
-    ).status is ExecutionStatus.COMPLETED
+    assert (await pulse.store.get_execution(waiting)).status is ExecutionStatus.COMPLETED
 
 
 async def test_stop_waits_for_short_runs_and_kills_long_ones_as_shut_down(tmp_path: Path) -> None:
