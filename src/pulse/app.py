@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
 from typing import TypeVar
 
 from fastapi import FastAPI
@@ -121,8 +123,13 @@ class Pulse:
 
         if await self.store.list_jobs():
             return
-        for fields in DEMO_JOBS:
-            await self.store.create_job(new_job(dict(fields), self.clock.now()))
+        now = self.clock.now()
+        for i, fields in enumerate(DEMO_JOBS):
+            job = new_job(dict(fields), now)
+            if job.schedule.interval_seconds is not None:
+                # A newcomer sees every demo job run within seconds, not after its interval.
+                job = replace(job, next_run_at=now + timedelta(seconds=2 + i))
+            await self.store.create_job(job)
         log.info("added %d demo jobs", len(DEMO_JOBS))
 
 
