@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import codecs
-import contextlib
 from collections import deque
 from datetime import datetime
 
@@ -66,6 +65,9 @@ class LogSink:
         self._tail_bytes = 0
         self._in_tail = False
         self.last_line: dict[LogStream, str] = {}
+        # A timer, not a task, until it fires: most runs end before it does, and cancelling a
+        # timer costs next to nothing.
+        self._timer: asyncio.TimerHandle | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
 
@@ -140,13 +142,12 @@ class LogSink:
 
     # -- output -------------------------------------------------------------------------------
     def _ensure_flusher(self) -> None:
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.get_running_loop().create_task(self._flush_later())
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(FLUSH_SECONDS, self._flush_now)
 
-    async def _flush_later(self) -> None:
-        await asyncio.sleep(FLUSH_SECONDS)
-        # Shielded: ``take_rest`` may cancel this task, but never a write half done.
-        await asyncio.shield(self.flush())
+    def _flush_now(self) -> None:
+        self._timer = None
+        self._flusher = asyncio.get_running_loop().create_task(self.flush())
 
     async def flush(self) -> None:
         """Store and publish what is pending."""
@@ -202,10 +203,9 @@ class LogSink:
         marker and the tail) for the caller to store with the end of the execution in one
         write, and those of them to announce once stored (``published``): the head lines, as
         the marker and the tail were shown live already."""
-        if self._flusher is not None and not self._flusher.done():
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         async with self._lock:  # a flush in progress finishes first, keeping seq order
             head = self._chunk(self._pending)
             self._pending = []

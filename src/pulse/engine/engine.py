@@ -200,9 +200,7 @@ class Engine:
                 claimed = []
                 await asyncio.sleep(1)
             for req, job in claimed:
-                task = asyncio.create_task(
-                    self._execute(req, job), name=f"pulse-run-{req.execution_id}"
-                )
+                task = asyncio.create_task(self._execute(req, job))
                 self._tasks.add(task)
                 task.add_done_callback(self._task_done)
             if not claimed:
