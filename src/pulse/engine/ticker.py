@@ -12,7 +12,9 @@ from pulse.models import Overlap, RunRequest, Trigger
 from pulse.schedules import latest_slot_at_or_before, next_fire_after
 from pulse.store.base import FireOutcome, Firing, Store
 
-BATCH = 1000
+# Due jobs read and fired per round. Large, so that a burst is queued in a few rounds: each
+# round competes with the runs already started for the CPU.
+BATCH = 5000
 
 
 class Ticker:

@@ -10,6 +10,7 @@ Reads run on a small pool of threads, each with its own read-only connection.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import queue
@@ -51,6 +52,7 @@ Q = queries.load("sqlite.sql")
 # The seed's ``logs`` column gets a copy of logs up to this size when an execution finishes.
 SMALL_LOG_BYTES = 64 * 1024
 _MAX_GROUP = 1000
+_WAKE = object()  # wakes the writer for an urgent write
 
 
 def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
@@ -75,6 +77,10 @@ class _Writer(threading.Thread):
         super().__init__(name="pulse-sqlite-writer", daemon=True)
         self._path = path
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        # Writes that move work forward (the ticker queueing slots, workers claiming them) go
+        # into the next group, ahead of the stream of executions' own writes: otherwise a burst
+        # of due jobs waits behind the writes of the runs it is about to start.
+        self._urgent: collections.deque[Any] = collections.deque()
         self._ready = threading.Event()
         self._error: BaseException | None = None
 
@@ -84,10 +90,16 @@ class _Writer(threading.Thread):
         if self._error is not None:
             raise StoreError(f"cannot open SQLite database {self._path}") from self._error
 
-    def submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+    def submit(
+        self, fn: Callable[[sqlite3.Connection], T], urgent: bool = False
+    ) -> asyncio.Future[T]:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[T] = loop.create_future()
-        self._queue.put((fn, fut, loop))
+        if urgent:
+            self._urgent.append((fn, fut, loop))
+            self._queue.put(_WAKE)
+        else:
+            self._queue.put((fn, fut, loop))
         return fut
 
     def stop(self) -> None:
@@ -107,7 +119,11 @@ class _Writer(threading.Thread):
             item = self._queue.get()
             if item is None:
                 break
-            batch = [item]
+            batch = []
+            while self._urgent:
+                batch.append(self._urgent.popleft())
+            if item is not _WAKE:
+                batch.append(item)
             while len(batch) < _MAX_GROUP:
                 try:
                     more = self._queue.get_nowait()
@@ -116,8 +132,12 @@ class _Writer(threading.Thread):
                 if more is None:
                     stopping = True
                     break
-                batch.append(more)
-            self._run_group(conn, batch)
+                if more is not _WAKE:
+                    batch.append(more)
+            while self._urgent:
+                batch.append(self._urgent.popleft())
+            if batch:
+                self._run_group(conn, batch)
         conn.close()
 
     def _run_group(self, conn: sqlite3.Connection, batch: list[Any]) -> None:
@@ -211,10 +231,10 @@ class SQLiteStore(Store):
             conn.close()
         self._reader_conns.clear()
 
-    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def _write(self, fn: Callable[[sqlite3.Connection], T], urgent: bool = False) -> T:
         if self._writer is None:
             raise StoreError("the store is closed")
-        return await self._writer.submit(fn)
+        return await self._writer.submit(fn, urgent)
 
     def _reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -314,7 +334,7 @@ class SQLiteStore(Store):
                     out.append(FireOutcome.QUEUED)
             return out
 
-        return await self._write(op)
+        return await self._write(op, urgent=True)
 
     # -- run requests and executions ----------------------------------------------------------
     async def enqueue(self, request: RunRequest) -> RunRequest:
@@ -330,7 +350,9 @@ class SQLiteStore(Store):
 
     async def claim_run_requests(self, node_id: str, limit: int, now: datetime) -> list[RunRequest]:
         params = {"node_id": node_id, "limit": limit, "now": format_ts(now)}
-        rows = await self._write(lambda c: c.execute(Q["claim_run_requests"], params).fetchall())
+        rows = await self._write(
+            lambda c: c.execute(Q["claim_run_requests"], params).fetchall(), urgent=True
+        )
         reqs = [run_request_from(r) for r in rows]
         reqs.sort(key=lambda r: (r.created_at, r.id))  # RETURNING has no defined order
         return reqs
