@@ -130,6 +130,11 @@ class EventHub:
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
+    def wants_logs(self, execution_id: str) -> bool:
+        """Whether any subscriber, bridges included, takes log lines of ``execution_id``: when
+        none does, capture need not build the event at all."""
+        return any(s.all_logs or execution_id in s.follows for s in self._subscribers)
+
     def follows(self, execution_id: str) -> bool:
         """Whether a subscriber here wants the log lines of ``execution_id`` (bridges aside)."""
         return any(

@@ -196,7 +196,8 @@ class LogSink:
         return chunks
 
     def _publish(self, ts: datetime, stream: LogStream, text: str, seq: int | None) -> None:
-        self._hub.publish(LogLines(self.execution_id, seq, format_ts(ts), stream.value, text))
+        if self._hub.wants_logs(self.execution_id):
+            self._hub.publish(LogLines(self.execution_id, seq, format_ts(ts), stream.value, text))
 
     async def take_rest(self) -> tuple[list[LogChunk], list[LogChunk]]:
         """End the capture. Returns the chunks not stored yet (pending head lines, then the drop
