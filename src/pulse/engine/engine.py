@@ -151,7 +151,7 @@ class Engine:
             claimed = await self._claim(self.settings.workers)
             if not claimed:
                 return ran
-            await asyncio.gather(*(self._execute(r, job) for r, job in claimed))
+            await asyncio.gather(*(self._execute(e, job) for e, job in claimed))
             ran += len(claimed)
 
     async def abort(self, execution_id: str, reason: str) -> bool:
@@ -199,8 +199,8 @@ class Engine:
                 log.exception("claiming run requests failed; retrying")
                 claimed = []
                 await asyncio.sleep(1)
-            for req, job in claimed:
-                task = asyncio.create_task(self._execute(req, job))
+            for execution, job in claimed:
+                task = asyncio.create_task(self._execute(execution, job))
                 self._tasks.add(task)
                 task.add_done_callback(self._task_done)
             if not claimed:
@@ -223,32 +223,41 @@ class Engine:
                 log.exception("heartbeat failed; retrying")
 
     # -- one execution ------------------------------------------------------------------------
-    async def _claim(self, limit: int) -> list[tuple[RunRequest, Job]]:
-        """Claim up to ``limit`` run requests with their jobs (two queries for the batch).
-        Requests whose job was deleted meanwhile are dropped: they went with the job."""
+    async def _claim(self, limit: int) -> list[tuple[Execution, Job]]:
+        """Claim up to ``limit`` run requests and record their executions started, for the
+        whole batch at once (three writes and reads however many). Requests whose job was
+        deleted meanwhile are dropped: they went with the job."""
         reqs = await self.store.claim_run_requests(self.node_id, limit, self.clock.now())
         if not reqs:
             return []
         jobs = await self.store.get_jobs({r.job_id for r in reqs})
-        return [(r, jobs[r.job_id]) for r in reqs if r.job_id in jobs]
-
-    async def _execute(self, req: RunRequest, job: Job) -> None:
         now = self.clock.now()
-        execution = Execution(
-            id=req.execution_id,
-            scheduled_job_id=job.id,
-            async_job_id=req.id,
-            status=ExecutionStatus.RUNNING,
-            started_at=now,
-            created_at=now,
-            updated_at=now,
-            scheduled_for=req.scheduled_for,
-            trigger=req.trigger,
-            attempt=req.attempt,
-            rerun_of=req.rerun_of,
-            node_id=self.node_id,
-        )
-        await retrying(f"record the start of {execution.id}", self.store.start_execution, execution)
+        started = [
+            (
+                Execution(
+                    id=req.execution_id,
+                    scheduled_job_id=req.job_id,
+                    async_job_id=req.id,
+                    status=ExecutionStatus.RUNNING,
+                    started_at=now,
+                    created_at=now,
+                    updated_at=now,
+                    scheduled_for=req.scheduled_for,
+                    trigger=req.trigger,
+                    attempt=req.attempt,
+                    rerun_of=req.rerun_of,
+                    node_id=self.node_id,
+                ),
+                jobs[req.job_id],
+            )
+            for req in reqs
+            if req.job_id in jobs
+        ]
+        executions = [e for e, _ in started]
+        await retrying("record the start of executions", self.store.start_executions, executions)
+        return started
+
+    async def _execute(self, execution: Execution, job: Job) -> None:
         self.hub.publish(ExecutionStarted(execution.id, job.id))
         handle = RunHandle(execution.id)
         self._running[execution.id] = handle

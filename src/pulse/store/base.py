@@ -13,6 +13,7 @@ Conventions shared by all methods:
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
@@ -128,6 +129,10 @@ class Store(ABC):
     async def start_execution(self, execution: Execution) -> Execution:
         """Insert the ``running`` execution of a claimed run request (``async_job_id``), mark the
         request running, and set the job's ``last_run_at`` and ``last_execution_id``."""
+
+    async def start_executions(self, executions: Sequence[Execution]) -> None:
+        """``start_execution`` for each of a claimed batch; backends may do it in one write."""
+        await asyncio.gather(*(self.start_execution(e) for e in executions))
 
     @abstractmethod
     async def append_logs(self, execution_id: str, chunks: Sequence[LogChunk]) -> None:

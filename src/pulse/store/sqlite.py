@@ -358,16 +358,20 @@ class SQLiteStore(Store):
         return reqs
 
     async def start_execution(self, execution: Execution) -> Execution:
-        row = execution_row(execution)
+        await self.start_executions([execution])
+        return execution
+
+    async def start_executions(self, executions: Sequence[Execution]) -> None:
+        rows = [execution_row(e) for e in executions]
+        requests = [{"id": e.async_job_id} for e in executions if e.async_job_id]
 
         def op(c: sqlite3.Connection) -> None:
-            c.execute(Q["insert_execution"], row)
-            if execution.async_job_id:
-                c.execute(Q["mark_run_request_running"], {"id": execution.async_job_id})
-            c.execute(Q["set_job_last_run"], row)
+            c.executemany(Q["insert_execution"], rows)
+            c.executemany(Q["mark_run_request_running"], requests)
+            c.executemany(Q["set_job_last_run"], rows)
 
-        await self._write(op)
-        return execution
+        if rows:
+            await self._write(op)
 
     async def append_logs(self, execution_id: str, chunks: Sequence[LogChunk]) -> None:
         rows = _chunk_rows(execution_id, chunks)
