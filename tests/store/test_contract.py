@@ -423,6 +423,22 @@ async def test_starting_an_execution_records_it_running_and_marks_the_job(store:
     assert await store.claim_run_requests("n2", 1, at(3)) == []
 
 
+async def test_a_claimed_batch_starts_at_once_except_runs_of_a_deleted_job(store: Store) -> None:
+    kept = await store.create_job(b.job(name="kept"))
+    gone = await store.create_job(b.job(name="gone"))
+    reqs = [await store.enqueue(b.request(j.id, at(i))) for i, j in enumerate([kept, gone, kept])]
+    await store.claim_run_requests("n1", 3, at(5))
+    await store.delete_job(gone.id)  # between the claim and the start
+
+    started = await store.start_executions([b.execution(r, at(6)) for r in reqs])
+
+    assert [e.id for e in started] == [reqs[0].execution_id, reqs[2].execution_id]
+    page = await store.list_executions(kept.id, 10, 0)
+    assert page.total == 2 and {e.status for e in page.items} == {ExecutionStatus.RUNNING}
+    with pytest.raises(NotFoundError):
+        await store.get_execution(reqs[1].execution_id)
+
+
 async def test_finishing_an_execution_records_the_result_once(store: Store) -> None:
     job = await store.create_job(b.job())
     execution_id = await run_once(store, job.id, 0, status=None)

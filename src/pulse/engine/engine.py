@@ -254,7 +254,12 @@ class Engine:
             if req.job_id in jobs
         ]
         executions = [e for e, _ in started]
-        await retrying("record the start of executions", self.store.start_executions, executions)
+        recorded = await retrying(
+            "record the start of executions", self.store.start_executions, executions
+        )
+        if len(recorded) < len(started):
+            ids = {e.id for e in recorded}
+            started = [(e, job) for e, job in started if e.id in ids]
         return started
 
     async def _execute(self, execution: Execution, job: Job) -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from pulse.errors import NotFoundError, StoreError, StoreUnavailableError
 from pulse.events import EventBridge, EventHub
 from pulse.models import (
     Execution,
@@ -130,9 +131,23 @@ class Store(ABC):
         """Insert the ``running`` execution of a claimed run request (``async_job_id``), mark the
         request running, and set the job's ``last_run_at`` and ``last_execution_id``."""
 
-    async def start_executions(self, executions: Sequence[Execution]) -> None:
-        """``start_execution`` for each of a claimed batch; backends may do it in one write."""
-        await asyncio.gather(*(self.start_execution(e) for e in executions))
+    async def start_executions(self, executions: Sequence[Execution]) -> list[Execution]:
+        """``start_execution`` for each of a claimed batch (backends may do it in one write).
+        Returns those recorded: one whose job was deleted since the claim is not, and must not
+        run."""
+        results = await asyncio.gather(
+            *(self.start_execution(e) for e in executions), return_exceptions=True
+        )
+        started = []
+        for execution, result in zip(executions, results, strict=True):
+            if isinstance(result, StoreUnavailableError):
+                raise result
+            if isinstance(result, NotFoundError | StoreError):
+                continue  # the job is gone (a foreign key refused the execution)
+            if isinstance(result, BaseException):
+                raise result
+            started.append(execution)
+        return started
 
     @abstractmethod
     async def append_logs(self, execution_id: str, chunks: Sequence[LogChunk]) -> None:

@@ -358,20 +358,25 @@ class SQLiteStore(Store):
         return reqs
 
     async def start_execution(self, execution: Execution) -> Execution:
-        await self.start_executions([execution])
+        if not await self.start_executions([execution]):
+            raise NotFoundError("job", execution.scheduled_job_id)
         return execution
 
-    async def start_executions(self, executions: Sequence[Execution]) -> None:
+    async def start_executions(self, executions: Sequence[Execution]) -> list[Execution]:
         rows = [execution_row(e) for e in executions]
         requests = [{"id": e.async_job_id} for e in executions if e.async_job_id]
+        ids = {"ids": json.dumps([e.id for e in executions])}
 
-        def op(c: sqlite3.Connection) -> None:
+        def op(c: sqlite3.Connection) -> set[str]:
             c.executemany(Q["insert_execution"], rows)
             c.executemany(Q["mark_run_request_running"], requests)
             c.executemany(Q["set_job_last_run"], rows)
+            return {r[0] for r in c.execute(Q["executions_among"], ids)}
 
-        if rows:
-            await self._write(op)
+        if not rows:
+            return []
+        started = await self._write(op)
+        return [e for e in executions if e.id in started]
 
     async def append_logs(self, execution_id: str, chunks: Sequence[LogChunk]) -> None:
         rows = _chunk_rows(execution_id, chunks)

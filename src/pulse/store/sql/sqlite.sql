@@ -96,15 +96,20 @@ RETURNING *;
 UPDATE pulse_run_requests SET status = 'running' WHERE id = :id;
 
 -- name: insert_execution
+-- Nothing is inserted for a job deleted since its request was claimed (its request went too).
 INSERT INTO pulse_executions (
     id, scheduled_job_id, async_job_id, status, started_at, completed_at, duration_ms,
     result_summary, error_message, created_at, updated_at, scheduled_for, trigger, attempt,
     rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes
-) VALUES (
+)
+SELECT
     :id, :scheduled_job_id, :async_job_id, :status, :started_at, :completed_at, :duration_ms,
     :result_summary, :error_message, :created_at, :updated_at, :scheduled_for, :trigger, :attempt,
     :rerun_of, :node_id, :exit_code, :log_bytes, :log_dropped_bytes
-);
+WHERE EXISTS (SELECT 1 FROM scheduled_jobs WHERE id = :scheduled_job_id);
+
+-- name: executions_among
+SELECT id FROM pulse_executions WHERE id IN (SELECT value FROM json_each(:ids));
 
 -- name: set_job_last_run
 UPDATE scheduled_jobs SET last_run_at = :started_at, last_execution_id = :id
