@@ -73,10 +73,6 @@ def _opt_text(value: str | None) -> str | None:
     return None if value is None else _text(value)
 
 
-class _AlreadyFinished(Exception):
-    """Rolls back a finish whose execution was no longer running."""
-
-
 class PostgresStore(Store):
     """Store on a PostgreSQL database named by ``url`` (``postgresql://user@host:port/db``).
 
@@ -351,6 +347,7 @@ class PostgresStore(Store):
     async def finish_execution(
         self, execution_id: str, result: ExecutionResult, logs: Sequence[LogChunk] = ()
     ) -> Execution | None:
+        texts = [_text(ch.text) for ch in logs]
         params = {
             "id": execution_id,
             "status": result.status.value,
@@ -362,22 +359,14 @@ class PostgresStore(Store):
             "log_bytes": result.log_bytes,
             "log_dropped_bytes": result.log_dropped_bytes,
             "copy_log": result.log_bytes <= SMALL_LOG_BYTES and result.log_dropped_bytes == 0,
+            "seqs": [ch.seq for ch in logs],
+            "tss": [format_ts(ch.ts) for ch in logs],
+            "streams": [ch.stream.value for ch in logs],
+            "texts": texts,
+            "new_text": "".join(texts),
         }
-        if not logs:
-            row = await self._one(Q["finish_execution"], params)
-            return None if row is None else execution_from(row)
-        # The last chunks and the end in one transaction (the chunks first: the update copies
-        # small logs). If the execution had already been finished, the rollback drops them.
-        try:
-            async with self._use(transaction=True) as conn:
-                await self._insert_chunks(conn, execution_id, logs)
-                cur = await conn.execute(Q["finish_execution"], params)
-                row = await cur.fetchone()
-                if row is None:
-                    raise _AlreadyFinished
-        except _AlreadyFinished:
-            return None
-        return execution_from(row)
+        row = await self._one(Q["finish_execution"], params)
+        return None if row is None else execution_from(row)
 
     async def get_execution(self, execution_id: str) -> Execution:
         row = await self._one(Q["get_execution"], {"id": execution_id})

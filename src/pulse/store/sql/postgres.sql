@@ -177,26 +177,34 @@ FROM unnest(%(seqs)s::bigint[], %(tss)s::text[], %(streams)s::text[], %(texts)s:
 COPY pulse_execution_logs (execution_id, seq, ts, stream, text) FROM STDIN;
 
 -- name: finish_execution
+-- The end of a run in one statement (one round trip, no BEGIN/COMMIT): the update, the last log
+-- chunks, the request's deletion and, for a small log, its copy into the seed's logs column.
 -- Only a running execution changes: the row count tells the one caller that announces the end
--- (a second finisher waits on the row lock, then finds the status no longer 'running'). The
--- request is deleted and a small log copied into the seed's logs column in the same statement.
--- The log is read in the UPDATE itself: the caller appended every chunk before finishing.
+-- (a second finisher waits on the row lock, then finds the status no longer 'running'), and
+-- the chunks are added only with the update that won. The copy reads the chunks stored before
+-- this statement and appends the new ones' text (%(new_text)s): sibling parts of one statement
+-- do not see each other's rows.
 WITH done AS (
     UPDATE pulse_executions SET
         status = %(status)s, completed_at = %(completed_at)s, duration_ms = %(duration_ms)s,
         result_summary = %(result_summary)s, error_message = %(error_message)s,
         exit_code = %(exit_code)s, log_bytes = %(log_bytes)s,
         log_dropped_bytes = %(log_dropped_bytes)s, updated_at = %(completed_at)s,
-        logs = CASE WHEN %(copy_log)s::boolean THEN (
+        logs = CASE WHEN %(copy_log)s::boolean THEN coalesce((
             SELECT string_agg(l.text, '' ORDER BY l.seq) FROM pulse_execution_logs l
             WHERE l.execution_id = %(id)s
-        ) ELSE logs END
+        ), '') || %(new_text)s ELSE logs END
     WHERE id = %(id)s AND status = 'running'
     RETURNING id, scheduled_job_id, async_job_id, status, started_at, completed_at,
         duration_ms, result_summary, error_message, created_at, updated_at, scheduled_for,
         trigger, attempt, rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes
 ), request AS (
     DELETE FROM pulse_run_requests WHERE execution_id IN (SELECT id FROM done)
+), chunks AS (
+    INSERT INTO pulse_execution_logs (execution_id, seq, ts, stream, text)
+    SELECT done.id, c.seq, c.ts, c.stream, c.text
+    FROM done, unnest(%(seqs)s::bigint[], %(tss)s::text[], %(streams)s::text[],
+                      %(texts)s::text[]) AS c(seq, ts, stream, text)
 )
 SELECT * FROM done;
 
