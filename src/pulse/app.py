@@ -89,6 +89,8 @@ class Pulse:
             await self._add_demo_jobs()
         self._bridge = self.store.event_bridge(self.hub, self.engine.node_id)
         if self._bridge is not None:
+            self._bridge.on_remote_queued = self.engine.wake_workers
+            self.engine.queued_hooks.append(self._bridge.announce_queued)
             await self._bridge.start()
         await self.engine.start(loops=loops)
         log.info(

@@ -9,6 +9,7 @@ never slow the scheduler. A WebSocket client that is cut off reconnects and re-r
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol
 
@@ -156,7 +157,12 @@ class EventHub:
 
 
 class EventBridge(Protocol):
-    """Carries events between nodes (see :mod:`pulse.store.pg_events`)."""
+    """Carries events between nodes (see :mod:`pulse.store.pg_events`), and word that run
+    requests were queued, so that every node's workers look for them at once."""
+
+    on_remote_queued: Callable[[], None]
+
+    def announce_queued(self) -> None: ...
 
     async def start(self) -> None: ...
 

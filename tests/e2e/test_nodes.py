@@ -4,6 +4,7 @@ node's runs are recorded and its queued work runs elsewhere."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -30,34 +31,74 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 async def test_a_client_on_one_node_sees_runs_and_live_lines_of_another(
     postgres_url: str, live_factory: Callable[..., Any]
 ) -> None:
-    # Node a only looks for work every minute; node b is woken by its own trigger: the run is b's.
-    a: LiveServer = await live_factory(database_url=postgres_url, poll_seconds=60)
-    b: LiveServer = await live_factory(database_url=postgres_url)
-    async with websockets.connect(a.ws_url) as ws, httpx.AsyncClient(base_url=b.api) as http:
-        assert json.loads(await ws.recv())["type"] == "hello"
+    nodes: list[LiveServer] = [
+        await live_factory(database_url=postgres_url, poll_seconds=60) for _ in range(2)
+    ]
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [await stack.enter_async_context(websockets.connect(n.ws_url)) for n in nodes]
+        http = await stack.enter_async_context(httpx.AsyncClient(base_url=nodes[1].api))
+        for ws in clients:
+            assert json.loads(await ws.recv())["type"] == "hello"
         cmd = "for i in 1 2 3 4 5 6; do echo step $i; sleep 0.3; done"
-        jid = (
-            await http.post("/jobs", json={"name": "x", "command": cmd, "interval_seconds": 3600})
-        ).json()["id"]
+        job = {"name": "x", "command": cmd, "interval_seconds": 3600}
+        jid = (await http.post("/jobs", json=job)).json()["id"]
+        t0 = time.monotonic()
         eid = (await http.post(f"/jobs/{jid}/trigger")).json()["execution_id"]
-        seen: list[dict[str, Any]] = []
-        deadline = time.monotonic() + 15
-        subscribed = False
-        while not any(m["type"] == "pulse_execution_completed" for m in seen):
-            msg = json.loads(await asyncio.wait_for(ws.recv(), deadline - time.monotonic()))
-            seen.append(msg)
-            if msg["type"] == "pulse_execution_started" and not subscribed:
-                await ws.send(json.dumps({"type": "subscribe_logs", "execution_id": eid}))
-                subscribed = True
+
+        async def watch(ws: Any) -> list[dict[str, Any]]:
+            seen: list[dict[str, Any]] = []
+            while not any(m["type"] == "pulse_execution_completed" for m in seen):
+                msg = json.loads(await asyncio.wait_for(ws.recv(), 15))
+                seen.append(msg)
+                if msg["type"] == "pulse_execution_started":
+                    await ws.send(json.dumps({"type": "subscribe_logs", "execution_id": eid}))
+            return seen
+
+        seen_by = await asyncio.gather(*(watch(ws) for ws in clients))
         e = (await http.get(f"/executions/{eid}")).json()
-        assert e["node_id"] == b.pulse.engine.node_id
+        ran_on = [n.pulse.engine.node_id for n in nodes].index(e["node_id"])
+        # Both nodes poll for work only once a minute: the run started at once because the
+        # node that queued it told the other one as well as its own workers.
+        assert e["status"] == "completed"
+        assert time.monotonic() - t0 < 10
+        seen = seen_by[1 - ran_on]  # the client of the node that did not run it
         kinds = [m["type"] for m in seen if m.get("execution_id") == eid]
         assert kinds[0] == "pulse_execution_started" and kinds[-1] == "pulse_execution_completed"
         assert kinds.count("pulse_execution_completed") == 1
         text = "".join(m["text"] for m in seen if m["type"] == "pulse_execution_log")
-        assert [ln.split("] ", 1)[1] for ln in text.splitlines()] == [
-            f"step {i}" for i in range(1, 7)
-        ]
+        lines = [ln.split("] ", 1)[1] for ln in text.splitlines()]
+        assert lines == [f"step {i}" for i in range(1, 7)]
+
+
+async def test_work_queued_on_one_node_wakes_the_others(
+    postgres_url: str, live_factory: Callable[..., Any]
+) -> None:
+    # Node b's only worker is busy, and node a looks for work only once a minute: a run queued
+    # through b starts on a at once all the same, because b told a.
+    b: LiveServer = await live_factory(database_url=postgres_url, poll_seconds=60, workers=1)
+    async with httpx.AsyncClient(base_url=b.api) as http:
+        busy = {"name": "busy", "command": "sleep 5", "interval_seconds": 3600}
+        quick = {"name": "quick", "command": "echo hi", "interval_seconds": 3600}
+        busy_id = (await http.post("/jobs", json=busy)).json()["id"]
+        quick_id = (await http.post("/jobs", json=quick)).json()["id"]
+        await http.post(f"/jobs/{busy_id}/trigger")
+        for _ in range(100):
+            if b.pulse.engine.running_count == 1:
+                break
+            await asyncio.sleep(0.05)
+        assert b.pulse.engine.running_count == 1
+        a: LiveServer = await live_factory(database_url=postgres_url, poll_seconds=60)
+        await asyncio.sleep(0.5)  # a's first look for work has passed, and found nothing
+        t0 = time.monotonic()
+        eid = (await http.post(f"/jobs/{quick_id}/trigger")).json()["execution_id"]
+        for _ in range(100):
+            r = await http.get(f"/executions/{eid}")
+            if r.status_code == 200 and r.json()["status"] == "completed":
+                break
+            await asyncio.sleep(0.05)
+        assert r.json()["status"] == "completed", "the queued run waited for a poll"
+        assert r.json()["node_id"] == a.pulse.engine.node_id
+        assert time.monotonic() - t0 < 4
 
 
 def _serve(url: str, node: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:

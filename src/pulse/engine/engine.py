@@ -70,6 +70,7 @@ class Engine:
         self._slot_free = asyncio.Event()
         self._stopping = False
         self._started_at = self.clock.now()
+        self.queued_hooks: list[Callable[[], None]] = []
 
     # -- public -------------------------------------------------------------------------------
     @property
@@ -111,7 +112,14 @@ class Engine:
             await self.store.remove_node(self.node_id)
 
     def notify_queued(self) -> None:
-        """Wake the workers now (a run request was queued on this node)."""
+        """Wake the workers now: a run request was queued on this node. Other nodes hear of it
+        through ``queued_hooks`` (their workers would otherwise find it at their next poll)."""
+        self._wake_worker.set()
+        for hook in self.queued_hooks:
+            hook()
+
+    def wake_workers(self) -> None:
+        """Wake the workers now: another node queued a run request."""
         self._wake_worker.set()
 
     def notify_jobs_changed(self) -> None:

@@ -17,11 +17,12 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
 
-from pulse.events import Event, EventHub, LogLines, from_message, to_message
+from pulse.events import EventHub, LogLines, Subscriber, from_message, to_message
 from pulse.store.base import Store
 
 log = logging.getLogger("pulse.events")
@@ -82,6 +83,14 @@ def _fit(message: dict[str, Any], limit: int) -> list[dict[str, Any]]:
     return [{**message, "text": p} for p in pieces]
 
 
+_QUEUED = object()  # put in the forwarder's queue by announce_queued
+_QUEUED_MESSAGE: dict[str, Any] = {"type": "pulse_run_requests_queued"}
+
+
+def _message(item: Any) -> dict[str, Any]:
+    return _QUEUED_MESSAGE if item is _QUEUED else to_message(item)
+
+
 class PostgresEventBridge:
     """Forwards this node's events to the others and theirs to this node's hub."""
 
@@ -90,11 +99,21 @@ class PostgresEventBridge:
         self._store = store
         self._hub = hub
         self._node_id = node_id
+        # Run requests queued here wake the other nodes' workers, and theirs ours.
+        self.on_remote_queued: Callable[[], None] = lambda: None
+        self._sub: Subscriber | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.listening = asyncio.Event()
 
+    def announce_queued(self) -> None:
+        """Tell the other nodes that run requests were queued (coalesced while unsent)."""
+        if self._sub is not None:
+            with contextlib.suppress(asyncio.QueueFull):
+                self._sub.queue.put_nowait(_QUEUED)  # type: ignore[arg-type]
+
     async def start(self) -> None:
         sub = self._hub.subscribe(all_logs=True, local_only=True, buffer=50_000)
+        self._sub = sub
         self._tasks = [
             asyncio.create_task(self._forward(sub), name="pulse-events-out"),
             asyncio.create_task(self._listen(), name="pulse-events-in"),
@@ -115,10 +134,11 @@ class PostgresEventBridge:
         try:
             while True:
                 if not pending:
-                    event: Event = await sub.get()
-                    pending.append(to_message(event))
+                    pending.append(_message(await sub.get()))
                 while not sub.queue.empty() and len(pending) < 500:
-                    pending.append(to_message(sub.queue.get_nowait()))
+                    message = _message(sub.queue.get_nowait())
+                    if message is not _QUEUED_MESSAGE or _QUEUED_MESSAGE not in pending:
+                        pending.append(message)
                 try:
                     if conn is None or conn.closed:
                         conn = await self._connect()
@@ -171,6 +191,9 @@ class PostgresEventBridge:
         if body.get("o") == self._node_id:
             return
         for message in body.get("e", []):
+            if message.get("type") == _QUEUED_MESSAGE["type"]:
+                self.on_remote_queued()
+                continue
             try:
                 event = from_message(message)
             except (KeyError, TypeError):
