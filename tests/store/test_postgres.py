@@ -98,19 +98,31 @@ async def test_a_claim_skips_requests_another_node_holds_instead_of_waiting(
 
 
 async def test_two_tickers_firing_one_slot_at_once_queue_it_once(
+    nodes: list[PostgresStore],
+) -> None:
+    job = await nodes[0].create_job(b.job())
+
+    outcomes = await asyncio.gather(*(n.fire([b.firing(job)]) for n in nodes))
+
+    assert sorted(o[0] for o in outcomes) == sorted([FireOutcome.QUEUED, FireOutcome.LOST])
+    assert len(await nodes[0].claim_run_requests("n1", 10, at(1))) == 1
+
+
+async def test_a_ticker_does_not_wait_for_a_job_row_locked_elsewhere_and_the_slot_stays_due(
     nodes: list[PostgresStore], admin: psycopg.AsyncConnection[tuple[object, ...]]
 ) -> None:
     a = nodes[0]
     job = await a.create_job(b.job())
 
-    # Both tickers block on the job's row while the test holds it, then race for it.
-    async with admin.transaction():
+    async with admin.transaction():  # e.g. an edit of the job under way
         await admin.execute("SELECT 1 FROM scheduled_jobs WHERE id = %s FOR UPDATE", (job.id,))
-        racing = [asyncio.create_task(n.fire([b.firing(job)])) for n in nodes]
-        await wait_for_lock_waiters(admin, 2)
-    outcomes = sorted([(await task)[0] for task in racing])
+        held = await asyncio.wait_for(
+            asyncio.gather(*(n.fire([b.firing(job)]) for n in nodes)), timeout=5
+        )
+        assert [o[0] for o in held] == [FireOutcome.LOST, FireOutcome.LOST]
 
-    assert outcomes == sorted([FireOutcome.QUEUED, FireOutcome.LOST])
+    assert (await a.get_job(job.id)).next_run_at == job.next_run_at  # still due
+    assert await a.fire([b.firing(job)]) == [FireOutcome.QUEUED]
     assert len(await a.claim_run_requests("n1", 10, at(1))) == 1
 
 

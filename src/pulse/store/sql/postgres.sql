@@ -86,8 +86,10 @@ LIMIT %(limit)s;
 
 -- name: fire
 -- One due slot, in one statement. Whoever moves next_run_at away from the value it read owns
--- the slot: a second ticker's UPDATE waits on the row lock, then re-checks the WHERE against the
--- committed row, finds next_run_at moved, and updates nothing ("lost"). The owner counts a skip
+-- the slot: a second ticker finds next_run_at moved and updates nothing ("lost"). A job row that
+-- another transaction holds locked right now is skipped, not waited for ("lost" too): another
+-- ticker is firing it, or an edit is under way and the slot stays due for the next tick. Waiting
+-- would only queue every node's ticker behind the first one's transaction. The owner counts a skip
 -- in the same UPDATE when overlap is forbidden and the job still has a run request, and queues
 -- the request otherwise; the CTEs commit together, so a slot is never advanced without its
 -- request (or its skip).
@@ -102,6 +104,9 @@ WITH won AS (
         ) AS busy
     ) b
     WHERE j.id = %(job_id)s::text AND j.next_run_at = %(expected)s::text AND j.state = 'active'
+      AND j.id IN (
+          SELECT id FROM scheduled_jobs WHERE id = %(job_id)s::text FOR UPDATE SKIP LOCKED
+      )
     RETURNING b.busy
 ), queued AS (
     INSERT INTO pulse_run_requests (
