@@ -44,22 +44,6 @@ async def admin(postgres_url: str) -> AsyncIterator[psycopg.AsyncConnection[tupl
     await conn.close()
 
 
-async def wait_for_lock_waiters(
-    admin: psycopg.AsyncConnection[tuple[object, ...]], count: int
-) -> None:
-    """Until ``count`` sessions of this database wait on a row lock (polls, never guesses)."""
-    for _ in range(500):
-        cur = await admin.execute(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        row = await cur.fetchone()
-        if row is not None and row[0] == count:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{count} sessions never waited on a lock")
-
-
 async def test_two_nodes_claiming_at_once_never_claim_the_same_request(
     nodes: list[PostgresStore],
 ) -> None:
