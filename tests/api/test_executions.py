@@ -44,6 +44,15 @@ async def make_history(client: httpx.AsyncClient, pulse: Pulse, clock: FakeClock
     return str(jid)
 
 
+async def run_now(client: httpx.AsyncClient, pulse: Pulse, command: str) -> str:
+    """Create a job running ``command``, run it now to its end; the execution's id."""
+    job = {"name": "l", "interval_seconds": 60, "command": command}
+    jid = (await client.post("/jobs", json=job)).json()["id"]
+    eid = str((await client.post(f"/jobs/{jid}/trigger")).json()["execution_id"])
+    await pulse.engine.run_pending()
+    return eid
+
+
 async def test_the_list_is_newest_first_with_count_total_and_has_more(
     client: httpx.AsyncClient, pulse: Pulse, clock: FakeClock
 ) -> None:
@@ -84,18 +93,7 @@ async def test_the_status_filter_pages_through_matching_executions_only(
 async def test_the_detail_carries_the_whole_log_and_logs_is_plain_text(
     client: httpx.AsyncClient, pulse: Pulse, clock: FakeClock
 ) -> None:
-    jid = (
-        await client.post(
-            "/jobs",
-            json={
-                "name": "l",
-                "interval_seconds": 60,
-                "command": "echo 'line \"one\"'; echo two >&2",
-            },
-        )
-    ).json()["id"]
-    eid = (await client.post(f"/jobs/{jid}/trigger")).json()["execution_id"]
-    await pulse.engine.run_pending()
+    eid = await run_now(client, pulse, "echo 'line \"one\"'; echo two >&2")
     r = await client.get(f"/executions/{eid}")
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     detail: dict[str, Any] = r.json()
@@ -108,18 +106,7 @@ async def test_the_detail_carries_the_whole_log_and_logs_is_plain_text(
 
 
 async def test_log_chunks_are_read_incrementally(client: httpx.AsyncClient, pulse: Pulse) -> None:
-    jid = (
-        await client.post(
-            "/jobs",
-            json={
-                "name": "l",
-                "interval_seconds": 60,
-                "command": "echo a; sleep 0.1; echo b >&2; sleep 0.1; echo c",
-            },
-        )
-    ).json()["id"]
-    eid = (await client.post(f"/jobs/{jid}/trigger")).json()["execution_id"]
-    await pulse.engine.run_pending()
+    eid = await run_now(client, pulse, "echo a; sleep 0.1; echo b >&2; sleep 0.1; echo c")
     first = (await client.get(f"/executions/{eid}/log-chunks", params={"limit": 1})).json()
     assert len(first["chunks"]) == 1 and first["status"] == "completed"
     rest = (
@@ -130,13 +117,7 @@ async def test_log_chunks_are_read_incrementally(client: httpx.AsyncClient, puls
 
 
 async def test_a_large_log_downloads_whole(client: httpx.AsyncClient, pulse: Pulse) -> None:
-    jid = (
-        await client.post(
-            "/jobs", json={"name": "big", "interval_seconds": 60, "command": "seq 1 250000"}
-        )
-    ).json()["id"]
-    eid = (await client.post(f"/jobs/{jid}/trigger")).json()["execution_id"]
-    await pulse.engine.run_pending()
+    eid = await run_now(client, pulse, "seq 1 250000")
     text = (await client.get(f"/executions/{eid}/logs")).text
     lines = text.splitlines()
     assert len(lines) == 250000 and lines[-1].endswith("] 250000")
