@@ -60,8 +60,12 @@ ifneq ($(HAVE_WEB),)
 endif
 	$(VENV)/bin/pytest
 
-bench: deps
+# Benchmarks (docs/benchmarks.md): SQLite beside APScheduler, PostgreSQL nodes beside
+# Procrastinate, and the UI in Chromium.
+bench: deps postgres chromium $(if $(HAVE_WEB),$(UI))
 	$(PY) bench/run.py
+	$(PY) bench/pg_nodes.py
+	$(PY) bench/ui_bench.py --no-build
 
 clean:
 	rm -rf $(VENV) web/node_modules src/pulse/web/dist
