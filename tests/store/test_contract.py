@@ -249,6 +249,11 @@ async def test_due_jobs_are_active_jobs_whose_slot_has_come_earliest_first(store
 
     assert [j.id for j in due] == [early.id, late.id, now.id]
     assert [j.id for j in await store.due_jobs(T0, limit=2)] == [early.id, late.id]
+    # The ticker's lighter read gives the same slots, with what it needs of each job.
+    slots = await store.due_slots(T0, limit=10)
+    assert [(s.job_id, s.schedule, s.next_run_at, s.overlap) for s in slots] == [
+        (j.id, j.schedule, j.next_run_at, j.overlap) for j in due
+    ]
 
 
 async def test_firing_a_due_slot_advances_the_job_and_queues_a_request(store: Store) -> None:

@@ -34,16 +34,15 @@ class Ticker:
         now = now or self._clock.now()
         queued = 0
         while True:
-            jobs = await self._store.due_jobs(now, BATCH)
-            if not jobs:
+            due = await self._store.due_slots(now, BATCH)
+            if not due:
                 return queued
             firings = []
-            for job in jobs:
-                assert job.next_run_at is not None
+            for job in due:
                 slot = latest_slot_at_or_before(job.schedule, job.next_run_at, now, job.next_run_at)
                 request = RunRequest(
                     id=ids.run_request_id(),
-                    job_id=job.id,
+                    job_id=job.job_id,
                     execution_id=ids.execution_id(int(now.timestamp())),
                     trigger=Trigger.SCHEDULE,
                     scheduled_for=slot,
@@ -51,7 +50,7 @@ class Ticker:
                 )
                 firings.append(
                     Firing(
-                        job_id=job.id,
+                        job_id=job.job_id,
                         expected_next_run_at=job.next_run_at,
                         new_next_run_at=next_fire_after(job.schedule, now, job.next_run_at),
                         request=request,
@@ -68,10 +67,10 @@ class Ticker:
             if batch_queued:
                 queued += batch_queued
                 self._on_queued()
-            if len(jobs) < BATCH:
+            if len(due) < BATCH:
                 return queued
 
     async def next_due_at(self, horizon: datetime) -> datetime | None:
         """The earliest ``next_run_at`` of an active job up to ``horizon``, if any."""
-        jobs = await self._store.due_jobs(horizon, 1)
-        return jobs[0].next_run_at if jobs else None
+        due = await self._store.due_slots(horizon, 1)
+        return due[0].next_run_at if due else None

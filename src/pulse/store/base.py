@@ -28,8 +28,10 @@ from pulse.models import (
     ExecutionStatus,
     Job,
     LogChunk,
+    Overlap,
     Page,
     RunRequest,
+    Schedule,
 )
 
 
@@ -48,6 +50,16 @@ class Firing:
     new_next_run_at: datetime | None  # None: the schedule never fires again
     request: RunRequest
     forbid_overlap: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DueSlot:
+    """What the ticker needs of a due job."""
+
+    job_id: str
+    schedule: Schedule
+    next_run_at: datetime
+    overlap: Overlap
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +115,14 @@ class Store(ABC):
     @abstractmethod
     async def due_jobs(self, now: datetime, limit: int) -> list[Job]:
         """Active jobs whose ``next_run_at <= now``, earliest first, at most ``limit``."""
+
+    async def due_slots(self, now: datetime, limit: int) -> list[DueSlot]:
+        """``due_jobs`` reduced to what the ticker needs; backends may read only that."""
+        return [
+            DueSlot(j.id, j.schedule, j.next_run_at, j.overlap)
+            for j in await self.due_jobs(now, limit)
+            if j.next_run_at is not None
+        ]
 
     @abstractmethod
     async def fire(self, firings: Sequence[Firing]) -> list[FireOutcome]:

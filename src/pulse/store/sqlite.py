@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pulse.clock import format_ts
+from pulse.clock import format_ts, parse_ts
 from pulse.errors import NotFoundError, StoreError
 from pulse.models import (
     Execution,
@@ -30,11 +30,13 @@ from pulse.models import (
     ExecutionStatus,
     Job,
     LogChunk,
+    Overlap,
     Page,
     RunRequest,
+    Schedule,
 )
 from pulse.store import queries
-from pulse.store.base import FireOutcome, Firing, NodeInfo, Store
+from pulse.store.base import DueSlot, FireOutcome, Firing, NodeInfo, Store
 from pulse.store.rows import (
     chunk_from,
     execution_from,
@@ -307,6 +309,24 @@ class SQLiteStore(Store):
         rows = await self._read(lambda c: c.execute(Q["due_jobs"], params).fetchall())
         return [job_from(r) for r in rows]
 
+    async def due_slots(self, now: datetime, limit: int) -> list[DueSlot]:
+        params = {"now": format_ts(now), "limit": limit}
+        schedules: dict[tuple[Any, Any, Any], Schedule] = {}
+
+        def read(c: sqlite3.Connection) -> list[DueSlot]:
+            out = []
+            for job_id, cron, tz, interval, next_run_at, overlap in c.execute(
+                Q["due_slots"], params
+            ):
+                key = (cron, tz, interval)
+                schedule = schedules.get(key)
+                if schedule is None:  # jobs share a few schedules: build each once
+                    schedule = schedules[key] = Schedule(cron, tz, interval)
+                out.append(DueSlot(job_id, schedule, parse_ts(next_run_at), Overlap(overlap)))
+            return out
+
+        return await self._read(read)
+
     async def fire(self, firings: Sequence[Firing]) -> list[FireOutcome]:
         def op(c: sqlite3.Connection) -> list[FireOutcome]:
             out = []
@@ -483,8 +503,8 @@ class SQLiteStore(Store):
                     node_id=r["node_id"],
                     hostname=r["hostname"],
                     pid=r["pid"],
-                    started_at=_dt(r["started_at"]),
-                    heartbeat_at=_dt(r["heartbeat_at"]),
+                    started_at=parse_ts(r["started_at"]),
+                    heartbeat_at=parse_ts(r["heartbeat_at"]),
                 )
             )
         return out
@@ -519,12 +539,6 @@ def _chunk_rows(execution_id: str, chunks: Sequence[LogChunk]) -> list[dict[str,
         }
         for ch in chunks
     ]
-
-
-def _dt(text: str) -> datetime:
-    from pulse.clock import parse_ts
-
-    return parse_ts(text)
 
 
 def _migrate(conn: sqlite3.Connection) -> None:

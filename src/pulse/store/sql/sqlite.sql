@@ -58,6 +58,14 @@ WHERE j.state = 'active' AND j.next_run_at IS NOT NULL AND j.next_run_at <= :now
 ORDER BY j.next_run_at, j.id
 LIMIT :limit;
 
+-- name: due_slots
+-- due_jobs with only what the ticker needs (it runs for every due slot).
+SELECT id, cron, timezone, interval_seconds, next_run_at, overlap
+FROM scheduled_jobs
+WHERE state = 'active' AND next_run_at IS NOT NULL AND next_run_at <= :now
+ORDER BY next_run_at, id
+LIMIT :limit;
+
 -- name: advance_job
 -- Whoever moves next_run_at away from the value it read owns the slot.
 UPDATE scheduled_jobs SET next_run_at = :new_next_run_at
