@@ -237,6 +237,18 @@ async def test_deleting_a_job_deletes_its_requests_history_and_logs(store: Store
 # -- ticker ---------------------------------------------------------------------------------
 
 
+async def test_get_jobs_reads_the_definitions_of_a_batch_and_skips_unknown_ids(
+    store: Store,
+) -> None:
+    one = await store.create_job(b.job(name="one"))
+    two = await store.create_job(b.job(name="two"))
+
+    got = await store.get_jobs({one.id, two.id, "SPJ_gone"})
+
+    assert got == {one.id: one, two.id: two}
+    assert await store.get_jobs(set()) == {}
+
+
 async def test_due_jobs_are_active_jobs_whose_slot_has_come_earliest_first(store: Store) -> None:
     late = await store.create_job(b.job(next_run_at=at(-10)))
     early = await store.create_job(b.job(next_run_at=at(-60)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import inspect
 import logging
 import os
@@ -194,14 +195,15 @@ class Runner:
             payload=job.target.payload,
             scheduled_for=execution.scheduled_for,
             attempt=execution.attempt,
-            logger=logging.getLogger(f"pulse.job.{name}"),
+            logger=_logger(name),
         )
         loop = asyncio.get_running_loop()
+        is_async = _is_async(fn)
 
         async def call() -> Any:
             cap, token = begin_capture(sink, loop)
             try:
-                if inspect.iscoroutinefunction(fn):
+                if is_async:
                     return await fn(ctx)
                 result = await asyncio.to_thread(fn, ctx)
                 if inspect.isawaitable(result):
@@ -240,6 +242,16 @@ class Runner:
             return ExecutionStatus.COMPLETED, None, sink.last_line.get(LogStream.STDOUT)
         summary = value if isinstance(value, str) else repr(value)
         return ExecutionStatus.COMPLETED, None, summary
+
+
+@functools.cache
+def _logger(handler: str) -> logging.Logger:
+    return logging.getLogger(f"pulse.job.{handler}")
+
+
+@functools.cache
+def _is_async(fn: Handler) -> bool:
+    return inspect.iscoroutinefunction(fn)
 
 
 def _current_task_cancelling() -> bool:

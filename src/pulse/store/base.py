@@ -95,7 +95,8 @@ class Store(ABC):
     @abstractmethod
     async def get_jobs(self, job_ids: Collection[str]) -> dict[str, Job]:
         """The jobs among ``job_ids`` that exist, by id, in one query (workers look up the jobs
-        of a whole claimed batch at once)."""
+        of a whole claimed batch at once). ``last_status`` and ``last_duration_ms`` are not
+        filled: workers need the definitions only."""
 
     @abstractmethod
     async def list_jobs(self) -> list[Job]:

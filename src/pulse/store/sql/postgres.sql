@@ -11,8 +11,9 @@ FROM scheduled_jobs j LEFT JOIN pulse_executions e ON e.id = j.last_execution_id
 WHERE j.id = %(id)s;
 
 -- name: get_jobs
-SELECT j.*, e.status AS last_status, e.duration_ms AS last_duration_ms
-FROM scheduled_jobs j LEFT JOIN pulse_executions e ON e.id = j.last_execution_id
+-- For the workers, which need the definitions, not the last execution.
+SELECT j.*, NULL AS last_status, NULL::integer AS last_duration_ms
+FROM scheduled_jobs j
 WHERE j.id = ANY(%(ids)s);
 
 -- name: list_jobs

@@ -6,8 +6,9 @@ FROM scheduled_jobs j LEFT JOIN pulse_executions e ON e.id = j.last_execution_id
 WHERE j.id = :id;
 
 -- name: get_jobs
-SELECT j.*, e.status AS last_status, e.duration_ms AS last_duration_ms
-FROM scheduled_jobs j LEFT JOIN pulse_executions e ON e.id = j.last_execution_id
+-- For the workers, which need the definitions, not the last execution.
+SELECT j.*, NULL AS last_status, NULL AS last_duration_ms
+FROM scheduled_jobs j
 WHERE j.id IN (SELECT value FROM json_each(:ids));
 
 -- name: list_jobs
