@@ -44,6 +44,7 @@ from pulse.store.rows import (
     execution_row,
     job_from,
     job_row,
+    result_row,
     run_request_from,
     run_request_row,
     ts,
@@ -349,15 +350,9 @@ class PostgresStore(Store):
     ) -> Execution | None:
         texts = [_text(ch.text) for ch in logs]
         params = {
-            "id": execution_id,
-            "status": result.status.value,
-            "completed_at": format_ts(result.completed_at),
-            "duration_ms": result.duration_ms,
+            **result_row(execution_id, result),
             "result_summary": _opt_text(result.result_summary),
             "error_message": _opt_text(result.error_message),
-            "exit_code": result.exit_code,
-            "log_bytes": result.log_bytes,
-            "log_dropped_bytes": result.log_dropped_bytes,
             "copy_log": result.log_bytes <= SMALL_LOG_BYTES and result.log_dropped_bytes == 0,
             "seqs": [ch.seq for ch in logs],
             "tss": [format_ts(ch.ts) for ch in logs],

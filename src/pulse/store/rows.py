@@ -10,6 +10,7 @@ from typing import Any
 from pulse.clock import format_ts, parse_ts
 from pulse.models import (
     Execution,
+    ExecutionResult,
     ExecutionStatus,
     Job,
     JobState,
@@ -147,6 +148,21 @@ def execution_row(e: Execution) -> dict[str, Any]:
         "exit_code": e.exit_code,
         "log_bytes": e.log_bytes,
         "log_dropped_bytes": e.log_dropped_bytes,
+    }
+
+
+def result_row(execution_id: str, result: ExecutionResult) -> dict[str, Any]:
+    """The columns ``finish_execution`` sets, keyed as its queries name them."""
+    return {
+        "id": execution_id,
+        "status": result.status.value,
+        "completed_at": format_ts(result.completed_at),
+        "duration_ms": result.duration_ms,
+        "result_summary": result.result_summary,
+        "error_message": result.error_message,
+        "exit_code": result.exit_code,
+        "log_bytes": result.log_bytes,
+        "log_dropped_bytes": result.log_dropped_bytes,
     }
 
 

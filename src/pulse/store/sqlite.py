@@ -43,6 +43,7 @@ from pulse.store.rows import (
     execution_row,
     job_from,
     job_row,
+    result_row,
     run_request_from,
     run_request_row,
     ts,
@@ -406,18 +407,7 @@ class SQLiteStore(Store):
     async def finish_execution(
         self, execution_id: str, result: ExecutionResult, logs: Sequence[LogChunk] = ()
     ) -> Execution | None:
-        params = {
-            "id": execution_id,
-            "status": result.status.value,
-            "completed_at": format_ts(result.completed_at),
-            "duration_ms": result.duration_ms,
-            "result_summary": result.result_summary,
-            "error_message": result.error_message,
-            "exit_code": result.exit_code,
-            "log_bytes": result.log_bytes,
-            "log_dropped_bytes": result.log_dropped_bytes,
-            "logs": None,
-        }
+        params = {**result_row(execution_id, result), "logs": None}
         small = result.log_bytes <= SMALL_LOG_BYTES and result.log_dropped_bytes == 0
         whole = not logs or logs[0].seq == 1  # nothing of the log was stored before
         if small and whole and result.log_bytes == sum(len(ch.text.encode()) for ch in logs):
