@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from starlette.responses import StreamingResponse
 
 from pulse.api.deps import PulseDep
 from pulse.api.schemas import (
-    ErrorResponse,
+    ERROR_RESPONSES,
     ExecutionDetail,
     LogChunkOut,
     LogChunksResponse,
@@ -19,15 +19,11 @@ from pulse.api.schemas import (
 )
 
 router = APIRouter(tags=["executions"])
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorResponse},
-    422: {"model": ErrorResponse},
-}
 
 
 @router.get(
     "/executions/{execution_id}",
-    responses={200: {"model": ExecutionDetail}, **_ERRORS},
+    responses={200: {"model": ExecutionDetail}, **ERROR_RESPONSES},
     response_class=StreamingResponse,
 )
 async def get_execution(execution_id: str, pulse: PulseDep) -> StreamingResponse:
@@ -48,7 +44,7 @@ async def get_execution(execution_id: str, pulse: PulseDep) -> StreamingResponse
 @router.get(
     "/executions/{execution_id}/logs",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/plain": {}}}, **_ERRORS},
+    responses={200: {"content": {"text/plain": {}}}, **ERROR_RESPONSES},
 )
 async def get_logs(execution_id: str, pulse: PulseDep) -> StreamingResponse:
     """The whole log as plain text, streamed chunk by chunk."""
@@ -66,7 +62,9 @@ async def get_logs(execution_id: str, pulse: PulseDep) -> StreamingResponse:
 
 
 @router.get(
-    "/executions/{execution_id}/log-chunks", response_model=LogChunksResponse, responses=_ERRORS
+    "/executions/{execution_id}/log-chunks",
+    response_model=LogChunksResponse,
+    responses=ERROR_RESPONSES,
 )
 async def get_log_chunks(
     execution_id: str,

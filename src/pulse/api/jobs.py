@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
 from pulse.api.deps import PulseDep
 from pulse.api.schemas import (
-    ErrorResponse,
+    ERROR_RESPONSES,
     ExecutionStatus,
     JobCreate,
     JobOut,
@@ -23,10 +23,6 @@ from pulse.jobs import change_job, new_job
 from pulse.models import ExecutionStatus as Status
 
 router = APIRouter(tags=["jobs"])
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorResponse},
-    422: {"model": ErrorResponse},
-}
 
 
 @router.get("/jobs", response_model=ListJobsResponse)
@@ -36,7 +32,7 @@ async def list_jobs(pulse: PulseDep) -> ListJobsResponse:
     return ListJobsResponse(jobs=[JobOut.of(j) for j in jobs], count=len(jobs))
 
 
-@router.post("/jobs", status_code=201, response_model=JobOut, responses=_ERRORS)
+@router.post("/jobs", status_code=201, response_model=JobOut, responses=ERROR_RESPONSES)
 async def create_job(body: JobCreate, pulse: PulseDep) -> JobOut:
     """Create a job: a name, a schedule (``cron`` + ``timezone`` or ``interval_seconds``) and
     a target (``command`` or ``handler``)."""
@@ -46,12 +42,12 @@ async def create_job(body: JobCreate, pulse: PulseDep) -> JobOut:
     return JobOut.of(job)
 
 
-@router.get("/jobs/{job_id}", response_model=JobOut, responses=_ERRORS)
+@router.get("/jobs/{job_id}", response_model=JobOut, responses=ERROR_RESPONSES)
 async def get_job(job_id: str, pulse: PulseDep) -> JobOut:
     return JobOut.of(await pulse.store.get_job(job_id))
 
 
-@router.patch("/jobs/{job_id}", response_model=JobOut, responses=_ERRORS)
+@router.patch("/jobs/{job_id}", response_model=JobOut, responses=ERROR_RESPONSES)
 async def update_job(job_id: str, body: JobUpdate, pulse: PulseDep) -> JobOut:
     """Change any of the fields given; a new schedule starts counting from now."""
     job = await pulse.store.get_job(job_id)
@@ -61,7 +57,7 @@ async def update_job(job_id: str, body: JobUpdate, pulse: PulseDep) -> JobOut:
     return JobOut.of(job)
 
 
-@router.delete("/jobs/{job_id}", status_code=204, responses=_ERRORS)
+@router.delete("/jobs/{job_id}", status_code=204, responses=ERROR_RESPONSES)
 async def delete_job(job_id: str, pulse: PulseDep) -> Response:
     """Delete the job and its history."""
     await pulse.store.delete_job(job_id)
@@ -69,12 +65,12 @@ async def delete_job(job_id: str, pulse: PulseDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/jobs/{job_id}/pause", response_model=JobOut, responses=_ERRORS)
+@router.post("/jobs/{job_id}/pause", response_model=JobOut, responses=ERROR_RESPONSES)
 async def pause_job(job_id: str, pulse: PulseDep) -> JobOut:
     return await _set_state(pulse, job_id, "paused")
 
 
-@router.post("/jobs/{job_id}/resume", response_model=JobOut, responses=_ERRORS)
+@router.post("/jobs/{job_id}/resume", response_model=JobOut, responses=ERROR_RESPONSES)
 async def resume_job(job_id: str, pulse: PulseDep) -> JobOut:
     """Resume; slots missed while paused do not run."""
     return await _set_state(pulse, job_id, "active")
@@ -88,7 +84,10 @@ async def _set_state(pulse: PulseDep, job_id: str, state: str) -> JobOut:
 
 
 @router.post(
-    "/jobs/{job_id}/trigger", status_code=202, response_model=TriggerResponse, responses=_ERRORS
+    "/jobs/{job_id}/trigger",
+    status_code=202,
+    response_model=TriggerResponse,
+    responses=ERROR_RESPONSES,
 )
 async def trigger_job(job_id: str, pulse: PulseDep) -> TriggerResponse:
     """Run the job now. The answer names the execution that will record the run."""
@@ -99,7 +98,9 @@ async def trigger_job(job_id: str, pulse: PulseDep) -> TriggerResponse:
     )
 
 
-@router.get("/jobs/{job_id}/executions", response_model=ListExecutionsResponse, responses=_ERRORS)
+@router.get(
+    "/jobs/{job_id}/executions", response_model=ListExecutionsResponse, responses=ERROR_RESPONSES
+)
 async def list_executions(
     job_id: str,
     pulse: PulseDep,

@@ -182,6 +182,13 @@ class ErrorResponse(BaseModel):
     errors: list[FieldError] = []
 
 
+# The error answers every endpoint that takes an id or input may give, for the OpenAPI document.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorResponse},
+    422: {"model": ErrorResponse},
+}
+
+
 def execution_dict(e: Execution) -> dict[str, Any]:
     """The execution as the API shows it: the stored fields less the bookkeeping timestamps,
     plus ``log_truncated``."""
