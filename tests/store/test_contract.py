@@ -19,7 +19,7 @@ from pulse.models import (
     Trigger,
 )
 from pulse.store import queries
-from pulse.store.base import FireOutcome, NodeInfo, Store
+from pulse.store.base import ExecutionEnd, FireOutcome, NodeInfo, Store
 from tests.store import builders as b
 from tests.store.builders import T0, at
 from tests.store.conftest import OpenStore, RawQuery
@@ -503,6 +503,67 @@ async def test_two_concurrent_finishes_have_one_winner(store: Store, open_store:
     assert sum(r is not None for r in results) == 1
     page = await store.list_executions(job.id, 10, 0)
     assert page.total == 1
+
+
+async def test_a_batch_of_ends_is_recorded_with_one_flag_each(
+    store: Store, raw_query: RawQuery
+) -> None:
+    job = await store.create_job(b.job())
+    other = await store.create_job(b.job(id="SPJ_other"))
+    ids = [await run_once(store, j.id, i, status=None) for i, j in enumerate([job, job, other])]
+    done = await run_once(store, job.id, 5)  # finished before the batch: not running any more
+    # The first run's log was partly stored while it ran; the second's is all in its end.
+    await store.append_logs(ids[0], b.chunks(["early\n"]))
+
+    flags = await store.finish_executions(
+        [
+            ExecutionEnd(
+                ids[0], b.result(COMPLETED, at(10), log_bytes=11), b.chunks(["late\n"], 2)
+            ),
+            ExecutionEnd(done, b.result(FAILED, at(10))),
+            ExecutionEnd(ids[1], b.result(FAILED, at(11), error_message="boom"), b.chunks(["x\n"])),
+            ExecutionEnd(ids[2], b.result(COMPLETED, at(12), duration_ms=7)),
+            ExecutionEnd("PX_ghost_1", b.result()),
+        ]
+    )
+
+    assert flags == [True, False, True, True, False]
+    first, second, third, old = [await store.get_execution(i) for i in [*ids, done]]
+    assert (first.status, first.completed_at, first.log_bytes) == (COMPLETED, at(10), 11)
+    assert (second.status, second.error_message) == (FAILED, "boom")
+    assert (third.status, third.duration_ms) == (COMPLETED, 7)
+    assert old.status is COMPLETED and old.completed_at == at(6)  # unchanged
+    assert [c.text for c in await store.read_logs(ids[0], 0, 10)] == ["early\n", "late\n"]
+    assert [c.text for c in await store.read_logs(ids[1], 0, 10)] == ["x\n"]
+    logs = raw_query("SELECT logs FROM pulse_executions WHERE id = ?", (ids[0],))
+    assert logs == [("early\nlate\n",)]
+    assert await store.running_executions() == []
+    assert await store.claim_run_requests("n1", 10, at(20)) == []  # their requests are gone
+    page = await store.list_executions(job.id, 10, 0, FAILED)
+    assert page.total == 1
+    assert await store.finish_executions([]) == []
+
+
+async def test_a_batch_of_ends_keeps_output_with_nul_characters(store: Store) -> None:
+    job = await store.create_job(b.job())
+    ids = [await run_once(store, job.id, i, status=None) for i in range(2)]
+
+    flags = await store.finish_executions(
+        [
+            ExecutionEnd(
+                ids[0], b.result(FAILED, at(5), error_message="bad\x00byte"), b.chunks(["a\x00b\n"])
+            ),
+            ExecutionEnd(ids[1], b.result(COMPLETED, at(5)), b.chunks(["plain\n"])),
+        ]
+    )
+
+    assert flags == [True, True]
+    failed = await store.get_execution(ids[0])
+    # SQLite keeps the character; PostgreSQL text cannot hold it and stores U+FFFD instead.
+    assert failed.error_message in ("bad\x00byte", "bad\ufffdbyte")
+    [chunk] = await store.read_logs(ids[0], 0, 10)
+    assert chunk.text in ("a\x00b\n", "a\ufffdb\n")
+    assert [c.text for c in await store.read_logs(ids[1], 0, 10)] == ["plain\n"]
 
 
 async def test_unknown_execution_ids_raise_not_found(store: Store) -> None:

@@ -23,7 +23,7 @@ from pulse.engine.capture import LogSink
 from pulse.engine.handlers import Handler, install_capture
 from pulse.engine.runner import RunHandle, Runner
 from pulse.engine.ticker import Ticker
-from pulse.errors import StoreUnavailableError
+from pulse.errors import StoreError, StoreUnavailableError
 from pulse.events import (
     EventHub,
     ExecutionCompleted,
@@ -39,10 +39,14 @@ from pulse.models import (
     Trigger,
 )
 from pulse.settings import Settings
-from pulse.store.base import NodeInfo, Store
+from pulse.store.base import ExecutionEnd, NodeInfo, Store
 
 log = logging.getLogger("pulse.engine")
 T = TypeVar("T")
+
+# Ends of runs recorded in one write, at most. Ends are written as soon as the previous write is
+# done: one run alone is recorded at once, runs that end together share a write.
+END_BATCH = 500
 
 
 class Engine:
@@ -68,6 +72,9 @@ class Engine:
         self._wake_worker = asyncio.Event()
         self._wake_ticker = asyncio.Event()
         self._slot_free = asyncio.Event()
+        # Ends of runs waiting for the next write, and the task writing them.
+        self._ends: list[tuple[ExecutionEnd, asyncio.Future[tuple[bool, bool]]]] = []
+        self._ends_writer: asyncio.Task[None] | None = None
         self._stopping = False
         self._started_at = self.clock.now()
         self.queued_hooks: list[Callable[[], None]] = []
@@ -300,33 +307,88 @@ class Engine:
         self, execution: Execution, result: ExecutionResult, sink: LogSink | None = None
     ) -> None:
         rest, announce = await sink.take_rest() if sink is not None else ([], [])
-        attempts = 0
-
-        async def finish() -> Execution | None:
-            nonlocal attempts
-            attempts += 1
-            return await self.store.finish_execution(execution.id, result, rest)
-
-        finished = await retrying(f"record the end of {execution.id}", finish)
-        if finished is None and attempts > 1:
+        recorded, retried = await self._record_end(ExecutionEnd(execution.id, result, rest))
+        if not recorded and retried:
             # An attempt may have committed before its connection broke: if the record is ours,
             # it is ours to announce.
             mine = await retrying(f"read {execution.id}", self.store.get_execution, execution.id)
             same_end = mine.completed_at is not None and format_ts(mine.completed_at) == format_ts(
                 result.completed_at
             )
-            if same_end and mine.node_id == self.node_id:
-                finished = mine
-        if finished is not None:  # None: someone else recorded the end first; they announce it
+            recorded = same_end and mine.node_id == self.node_id
+        if recorded:  # not recorded: someone else recorded the end first; they announce it
             if sink is not None:
                 sink.published(announce)
-            self._announce_end(finished)
+            self._announce_end(
+                execution.id,
+                execution.scheduled_job_id,
+                result.status,
+                result.duration_ms,
+                result.error_message,
+            )
 
-    def _announce_end(self, e: Execution) -> None:
-        if e.status is ExecutionStatus.COMPLETED:
-            self.hub.publish(ExecutionCompleted(e.id, e.scheduled_job_id, e.duration_ms or 0))
+    async def _record_end(self, end: ExecutionEnd) -> tuple[bool, bool]:
+        """Record the end of a run with the others ending about now; (recorded, retried)."""
+        fut: asyncio.Future[tuple[bool, bool]] = asyncio.get_running_loop().create_future()
+        self._ends.append((end, fut))
+        if self._ends_writer is None:
+            self._ends_writer = asyncio.create_task(self._write_ends(), name="pulse-ends")
+        # Shielded: a run cancelled at shutdown still waits for its end to be written.
+        return await asyncio.shield(fut)
+
+    async def _write_ends(self) -> None:
+        try:
+            while self._ends:
+                batch, self._ends = self._ends[:END_BATCH], self._ends[END_BATCH:]
+                outcomes = await self._write_end_batch([end for end, _ in batch])
+                for (_, fut), outcome in zip(batch, outcomes, strict=True):
+                    if isinstance(outcome, BaseException):
+                        fut.set_exception(outcome)
+                    else:
+                        fut.set_result(outcome)
+        finally:
+            self._ends_writer = None
+
+    async def _write_end_batch(
+        self, ends: list[ExecutionEnd]
+    ) -> list[tuple[bool, bool] | BaseException]:
+        attempts = 0
+
+        async def write(batch: list[ExecutionEnd]) -> list[bool]:
+            nonlocal attempts
+            attempts += 1
+            return await self.store.finish_executions(batch)
+
+        try:
+            done = await retrying("record the end of executions", write, ends)
+            return [(ok, attempts > 1) for ok in done]
+        except Exception:
+            if len(ends) == 1:
+                log.exception("cannot record the end of %s", ends[0].execution_id)
+                return [StoreError(f"cannot record the end of {ends[0].execution_id}")]
+        # One faulty end must not keep the others from being recorded: one at a time.
+        outcomes: list[tuple[bool, bool] | BaseException] = []
+        for end in ends:
+            try:
+                (ok,) = await retrying(f"record the end of {end.execution_id}", write, [end])
+                outcomes.append((ok, True))
+            except Exception as e:
+                log.exception("cannot record the end of %s", end.execution_id)
+                outcomes.append(e)
+        return outcomes
+
+    def _announce_end(
+        self,
+        execution_id: str,
+        job_id: str,
+        status: ExecutionStatus,
+        duration_ms: int | None,
+        error_message: str | None,
+    ) -> None:
+        if status is ExecutionStatus.COMPLETED:
+            self.hub.publish(ExecutionCompleted(execution_id, job_id, duration_ms or 0))
         else:
-            self.hub.publish(ExecutionFailed(e.id, e.scheduled_job_id, e.error_message or "failed"))
+            self.hub.publish(ExecutionFailed(execution_id, job_id, error_message or "failed"))
 
     # -- nodes and recovery -------------------------------------------------------------------
     async def _heartbeat(self) -> None:
@@ -367,7 +429,13 @@ class Engine:
             finished = await self.store.finish_execution(e.id, self._failure(e, reason))
             if finished is not None:
                 count += 1
-                self._announce_end(finished)
+                self._announce_end(
+                    finished.id,
+                    finished.scheduled_job_id,
+                    finished.status,
+                    finished.duration_ms,
+                    finished.error_message,
+                )
         await self.store.requeue_claimed(node_id)
         await self.store.remove_node(node_id)
         if count:

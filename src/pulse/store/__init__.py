@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pulse.store.base import FireOutcome, Firing, NodeInfo, Store
+from pulse.store.base import ExecutionEnd, FireOutcome, Firing, NodeInfo, Store
 
-__all__ = ["FireOutcome", "Firing", "NodeInfo", "Store", "open_store"]
+__all__ = ["ExecutionEnd", "FireOutcome", "Firing", "NodeInfo", "Store", "open_store"]
 
 
 def open_store(url: str, *, connections: int = 10) -> Store:

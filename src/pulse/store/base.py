@@ -63,6 +63,16 @@ class DueSlot:
 
 
 @dataclass(frozen=True, slots=True)
+class ExecutionEnd:
+    """How one running execution ended, with the last chunks of its log, for
+    :meth:`Store.finish_executions`."""
+
+    execution_id: str
+    result: ExecutionResult
+    logs: Sequence[LogChunk] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class NodeInfo:
     node_id: str
     hostname: str
@@ -185,6 +195,19 @@ class Store(ABC):
         value is the finished execution, or None when it was already finished (or deleted with
         its job), so that exactly one caller announces the end; the ``logs`` are then dropped.
         Small logs are also copied into the seed's ``logs`` column."""
+
+    async def finish_executions(self, ends: Sequence[ExecutionEnd]) -> list[bool]:
+        """``finish_execution`` for each of a batch (backends do it in one write: workers
+        record the ends of runs that finish together at once). One flag per end, in order:
+        True where this call recorded it, False where the execution was no longer running.
+        The ends may be recorded in one transaction: after an error, some or none of them
+        may be recorded, and a caller that tries again finds those no longer running."""
+        out = []
+        for end in ends:
+            out.append(
+                await self.finish_execution(end.execution_id, end.result, end.logs) is not None
+            )
+        return out
 
     @abstractmethod
     async def get_execution(self, execution_id: str) -> Execution:

@@ -67,17 +67,36 @@ WHERE state = 'active' AND next_run_at IS NOT NULL AND next_run_at <= :now
 ORDER BY next_run_at, id
 LIMIT :limit;
 
--- name: advance_job
--- Whoever moves next_run_at away from the value it read owns the slot.
-UPDATE scheduled_jobs SET next_run_at = :new_next_run_at
-WHERE id = :id AND next_run_at = :expected AND state = 'active';
+-- The ticker's firings as a batch, in a few statements whatever its size: each statement works
+-- through a JSON array of firings inside SQLite (the writer thread then waits for nothing
+-- between rows). A firing is [job_id, expected, new_next_run_at, forbid_overlap, run request
+-- columns...] (see insert_fired_requests); "key" is its index in the batch.
 
--- name: job_has_run_request
-SELECT 1 FROM pulse_run_requests WHERE scheduled_job_id = :id LIMIT 1;
+-- name: fire_winners
+-- The firings whose slot is still due as read (they win it), with whether the job is busy.
+SELECT json_group_array(json_array(f.key, f.value ->> 3 AND EXISTS (
+    SELECT 1 FROM pulse_run_requests r WHERE r.scheduled_job_id = f.value ->> 0
+)))
+FROM json_each(:firings) AS f JOIN scheduled_jobs j ON j.id = f.value ->> 0
+WHERE j.next_run_at = f.value ->> 1 AND j.state = 'active';
 
--- name: count_skip
-UPDATE scheduled_jobs SET skipped_count = skipped_count + 1, last_skipped_at = :now
-WHERE id = :id;
+-- name: advance_jobs
+-- :advance is [job_id, new_next_run_at, busy, now] for each winner; a busy one counts a skip.
+UPDATE scheduled_jobs SET
+    next_run_at = a.value ->> 1,
+    skipped_count = skipped_count + (a.value ->> 2),
+    last_skipped_at = CASE WHEN a.value ->> 2 THEN a.value ->> 3 ELSE last_skipped_at END
+FROM json_each(:advance) AS a
+WHERE scheduled_jobs.id = a.value ->> 0;
+
+-- name: insert_fired_requests
+INSERT INTO pulse_run_requests (
+    id, scheduled_job_id, execution_id, trigger, scheduled_for, attempt, rerun_of, status,
+    created_at
+)
+SELECT r.value ->> 0, r.value ->> 1, r.value ->> 2, r.value ->> 3, r.value ->> 4, r.value ->> 5,
+       r.value ->> 6, 'queued', r.value ->> 7
+FROM json_each(:requests) AS r;
 
 -- name: job_exists
 SELECT 1 FROM scheduled_jobs WHERE id = :id;
@@ -93,50 +112,106 @@ INSERT INTO pulse_run_requests (
 
 -- name: claim_run_requests
 -- Oldest first: a steady stream of new requests must never starve old ones. SQLite has a single
--- writer, so selecting and updating inside one write transaction is already exclusive.
-UPDATE pulse_run_requests SET status = 'claimed', node_id = :node_id, claimed_at = :now
-WHERE id IN (
-    SELECT id FROM pulse_run_requests WHERE status = 'queued'
+-- writer, so selecting and then updating inside one write transaction is already exclusive. The
+-- batch comes back as one JSON array: one row to hand over, however many requests.
+SELECT json_group_array(json_array(
+    id, scheduled_job_id, execution_id, trigger, scheduled_for, attempt, rerun_of, created_at
+))
+FROM (
+    SELECT * FROM pulse_run_requests WHERE status = 'queued'
     ORDER BY created_at, id LIMIT :limit
-)
-RETURNING *;
+);
 
--- name: mark_run_request_running
-UPDATE pulse_run_requests SET status = 'running' WHERE id = :id;
+-- name: mark_claimed
+UPDATE pulse_run_requests SET status = 'claimed', node_id = :node_id, claimed_at = :now
+WHERE id IN (SELECT value ->> 0 FROM json_each(:claimed));
 
--- name: insert_execution
+-- A claimed batch starts in three statements over a JSON array of executions, each the columns
+-- of insert_executions in order.
+
+-- name: insert_executions
 -- Nothing is inserted for a job deleted since its request was claimed (its request went too).
 INSERT INTO pulse_executions (
     id, scheduled_job_id, async_job_id, status, started_at, completed_at, duration_ms,
     result_summary, error_message, created_at, updated_at, scheduled_for, trigger, attempt,
     rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes
 )
-SELECT
-    :id, :scheduled_job_id, :async_job_id, :status, :started_at, :completed_at, :duration_ms,
-    :result_summary, :error_message, :created_at, :updated_at, :scheduled_for, :trigger, :attempt,
-    :rerun_of, :node_id, :exit_code, :log_bytes, :log_dropped_bytes
-WHERE EXISTS (SELECT 1 FROM scheduled_jobs WHERE id = :scheduled_job_id);
+SELECT e.value ->> 0, e.value ->> 1, e.value ->> 2, e.value ->> 3, e.value ->> 4, e.value ->> 5,
+       e.value ->> 6, e.value ->> 7, e.value ->> 8, e.value ->> 9, e.value ->> 10, e.value ->> 11,
+       e.value ->> 12, e.value ->> 13, e.value ->> 14, e.value ->> 15, e.value ->> 16,
+       e.value ->> 17, e.value ->> 18
+FROM json_each(:executions) AS e
+WHERE EXISTS (SELECT 1 FROM scheduled_jobs WHERE id = e.value ->> 1);
+
+-- name: mark_requests_running
+UPDATE pulse_run_requests SET status = 'running'
+WHERE id IN (SELECT value ->> 2 FROM json_each(:executions));
+
+-- name: set_jobs_last_run
+-- The last execution of the batch for each job.
+UPDATE scheduled_jobs SET last_run_at = l.started_at, last_execution_id = l.id
+FROM (
+    SELECT job_id, id, started_at FROM (
+        SELECT e.value ->> 1 AS job_id, e.value ->> 0 AS id, e.value ->> 4 AS started_at,
+               row_number() OVER (PARTITION BY e.value ->> 1 ORDER BY e.key DESC) AS n
+        FROM json_each(:executions) AS e
+    ) WHERE n = 1
+) AS l
+WHERE scheduled_jobs.id = l.job_id;
 
 -- name: executions_among
-SELECT id FROM pulse_executions WHERE id IN (SELECT value FROM json_each(:ids));
-
--- name: set_job_last_run
-UPDATE scheduled_jobs SET last_run_at = :started_at, last_execution_id = :id
-WHERE id = :scheduled_job_id;
+SELECT json_group_array(id) FROM pulse_executions
+WHERE id IN (SELECT value ->> 0 FROM json_each(:executions));
 
 -- name: insert_log_chunk
 INSERT INTO pulse_execution_logs (execution_id, seq, ts, stream, text)
 VALUES (:execution_id, :seq, :ts, :stream, :text);
 
 -- name: finish_execution
--- Only a running execution changes: the row count tells the one caller that announces the end.
+-- Only a running execution changes: the returned row tells the one caller that announces the end.
 UPDATE pulse_executions SET
     status = :status, completed_at = :completed_at, duration_ms = :duration_ms,
     result_summary = :result_summary, error_message = :error_message, exit_code = :exit_code,
     log_bytes = :log_bytes, log_dropped_bytes = :log_dropped_bytes, updated_at = :completed_at,
     logs = :logs
 WHERE id = :id AND status = 'running'
-RETURNING *;
+RETURNING id;
+
+-- The ends of a batch of runs, over JSON arrays: :ends is [id, status, completed_at,
+-- duration_ms, result_summary, error_message, exit_code, log_bytes, log_dropped_bytes, logs] for
+-- each; :won the ids of those still running (only they change).
+
+-- name: running_among
+-- "+status": look the batch up by id, never scan the running ones (there may be thousands).
+SELECT json_group_array(id) FROM pulse_executions
+WHERE id IN (SELECT value ->> 0 FROM json_each(:ends)) AND +status = 'running';
+
+-- name: finish_executions
+UPDATE pulse_executions SET
+    status = e.value ->> 1, completed_at = e.value ->> 2, duration_ms = e.value ->> 3,
+    result_summary = e.value ->> 4, error_message = e.value ->> 5, exit_code = e.value ->> 6,
+    log_bytes = e.value ->> 7, log_dropped_bytes = e.value ->> 8, updated_at = e.value ->> 2,
+    logs = e.value ->> 9
+FROM json_each(:ends) AS e
+WHERE pulse_executions.id = e.value ->> 0 AND +pulse_executions.status = 'running';
+
+-- name: insert_log_chunks
+-- :chunks is [execution_id, seq, ts, stream, text] for each.
+INSERT INTO pulse_execution_logs (execution_id, seq, ts, stream, text)
+SELECT c.value ->> 0, c.value ->> 1, c.value ->> 2, c.value ->> 3, c.value ->> 4
+FROM json_each(:chunks) AS c;
+
+-- name: delete_run_requests_of
+DELETE FROM pulse_run_requests WHERE execution_id IN (SELECT value FROM json_each(:won));
+
+-- name: copy_small_logs
+UPDATE pulse_executions SET logs = (
+    SELECT group_concat(text, '') FROM (
+        SELECT text FROM pulse_execution_logs
+        WHERE execution_id = pulse_executions.id ORDER BY seq
+    )
+)
+WHERE id IN (SELECT value FROM json_each(:ids));
 
 -- name: copy_small_log
 -- The seed's logs column holds the whole log of small executions, for readers of the table.
