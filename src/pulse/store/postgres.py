@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -33,11 +34,13 @@ from pulse.models import (
     ExecutionStatus,
     Job,
     LogChunk,
+    Overlap,
     Page,
     RunRequest,
+    Schedule,
 )
 from pulse.store import queries
-from pulse.store.base import FireOutcome, Firing, NodeInfo, Store
+from pulse.store.base import DueSlot, ExecutionEnd, FireOutcome, Firing, NodeInfo, Store
 from pulse.store.rows import (
     chunk_from,
     execution_from,
@@ -72,6 +75,36 @@ def _text(value: str) -> str:
 
 def _opt_text(value: str | None) -> str | None:
     return None if value is None else _text(value)
+
+
+def _ends_params(ends: Sequence[ExecutionEnd]) -> dict[str, str]:
+    """The parameters of finish_executions: the ends and their chunks as JSON arrays."""
+    rows: list[dict[str, Any]] = []
+    chunks: list[dict[str, Any]] = []
+    # In execution id order: two batches lock the rows they share in the same order.
+    for end in sorted(ends, key=lambda e: e.execution_id):
+        result = end.result
+        texts = [_text(ch.text) for ch in end.logs]
+        rows.append(
+            {
+                **result_row(end.execution_id, result),
+                "result_summary": _opt_text(result.result_summary),
+                "error_message": _opt_text(result.error_message),
+                "copy_log": result.log_bytes <= SMALL_LOG_BYTES and result.log_dropped_bytes == 0,
+                "new_text": "".join(texts),
+            }
+        )
+        chunks.extend(
+            {
+                "execution_id": end.execution_id,
+                "seq": ch.seq,
+                "ts": format_ts(ch.ts),
+                "stream": ch.stream.value,
+                "text": text,
+            }
+            for ch, text in zip(end.logs, texts, strict=True)
+        )
+    return {"ends": json.dumps(rows), "chunks": json.dumps(chunks)}
 
 
 class PostgresStore(Store):
@@ -270,6 +303,20 @@ class PostgresStore(Store):
         rows = await self._all(Q["due_jobs"], {"now": format_ts(now), "limit": limit})
         return [job_from(r) for r in rows]
 
+    async def due_slots(self, now: datetime, limit: int) -> list[DueSlot]:
+        rows = await self._all(Q["due_slots"], {"now": format_ts(now), "limit": limit})
+        schedules: dict[tuple[Any, Any, Any], Schedule] = {}
+        out = []
+        for r in rows:
+            key = (r["cron"], r["timezone"], r["interval_seconds"])
+            schedule = schedules.get(key)
+            if schedule is None:  # jobs share a few schedules: build each once
+                schedule = schedules[key] = Schedule(*key)
+            out.append(
+                DueSlot(r["id"], schedule, parse_ts(r["next_run_at"]), Overlap(r["overlap"]))
+            )
+        return out
+
     async def fire(self, firings: Sequence[Firing]) -> list[FireOutcome]:
         if not firings:
             return []
@@ -313,11 +360,24 @@ class PostgresStore(Store):
         return [run_request_from(r) for r in rows]
 
     async def start_execution(self, execution: Execution) -> Execution:
-        row = execution_row(execution)
-        row["result_summary"] = _opt_text(row["result_summary"])
-        row["error_message"] = _opt_text(row["error_message"])
-        await self._count(Q["start_execution"], row)
+        if not await self.start_executions([execution]):
+            raise NotFoundError("job", execution.scheduled_job_id)
         return execution
+
+    async def start_executions(self, executions: Sequence[Execution]) -> list[Execution]:
+        if not executions:
+            return []
+        rows = []
+        for e in executions:
+            row = execution_row(e)
+            row["result_summary"] = _opt_text(row["result_summary"])
+            row["error_message"] = _opt_text(row["error_message"])
+            rows.append(row)
+        started = {
+            r["id"]
+            for r in await self._all(Q["start_executions"], {"executions": json.dumps(rows)})
+        }
+        return [e for e in executions if e.id in started]
 
     async def append_logs(self, execution_id: str, chunks: Sequence[LogChunk]) -> None:
         if not chunks:
@@ -348,20 +408,25 @@ class PostgresStore(Store):
     async def finish_execution(
         self, execution_id: str, result: ExecutionResult, logs: Sequence[LogChunk] = ()
     ) -> Execution | None:
-        texts = [_text(ch.text) for ch in logs]
-        params = {
-            **result_row(execution_id, result),
-            "result_summary": _opt_text(result.result_summary),
-            "error_message": _opt_text(result.error_message),
-            "copy_log": result.log_bytes <= SMALL_LOG_BYTES and result.log_dropped_bytes == 0,
-            "seqs": [ch.seq for ch in logs],
-            "tss": [format_ts(ch.ts) for ch in logs],
-            "streams": [ch.stream.value for ch in logs],
-            "texts": texts,
-            "new_text": "".join(texts),
-        }
-        row = await self._one(Q["finish_execution"], params)
+        params = _ends_params([ExecutionEnd(execution_id, result, logs)])
+        async with self._use(transaction=True) as conn:
+            cur = await conn.execute(Q["finish_executions"], params)
+            if await cur.fetchone() is None:
+                return None
+            cur = await conn.execute(Q["get_execution"], {"id": execution_id})
+            row = await cur.fetchone()
         return None if row is None else execution_from(row)
+
+    async def finish_executions(self, ends: Sequence[ExecutionEnd]) -> list[bool]:
+        if not ends:
+            return []
+        params = _ends_params(ends)
+        done = {r["id"] for r in await self._all(Q["finish_executions"], params)}
+        out = []
+        for end in ends:
+            out.append(end.execution_id in done)
+            done.discard(end.execution_id)  # the same id twice in a batch: recorded once
+        return out
 
     async def get_execution(self, execution_id: str) -> Execution:
         row = await self._one(Q["get_execution"], {"id": execution_id})

@@ -85,6 +85,14 @@ WHERE j.state = 'active' AND j.next_run_at IS NOT NULL AND j.next_run_at <= %(no
 ORDER BY j.next_run_at, j.id
 LIMIT %(limit)s;
 
+-- name: due_slots
+-- due_jobs with only what the ticker needs (it runs for every due slot).
+SELECT id, cron, timezone, interval_seconds, next_run_at, overlap
+FROM scheduled_jobs
+WHERE state = 'active' AND next_run_at IS NOT NULL AND next_run_at <= %(now)s
+ORDER BY next_run_at, id
+LIMIT %(limit)s;
+
 -- name: fire
 -- One due slot, in one statement. Whoever moves next_run_at away from the value it read owns
 -- the slot: a second ticker finds next_run_at moved and updates nothing ("lost"). A job row that
@@ -152,25 +160,51 @@ UPDATE pulse_run_requests r SET status = 'claimed', node_id = %(node_id)s, claim
 FROM picked WHERE r.id = picked.id
 RETURNING r.*;
 
--- name: start_execution
--- The execution, its request marked running and the job's bookkeeping, as one statement. The
--- execution's foreign key holds the job row, so a job deleted meanwhile fails the whole insert.
-WITH execution AS (
+-- name: start_executions
+-- A claimed batch started in one statement: the executions (one JSON object each, keyed by
+-- column), their requests marked running, and each job's last execution. The jobs are locked
+-- in id order first, so that two nodes starting batches of the same jobs cannot deadlock, and a
+-- job deleted meanwhile is simply not found: its executions are not inserted.
+WITH rows AS (
+    SELECT * FROM ROWS FROM (json_to_recordset(%(executions)s::json) AS (
+        id text, scheduled_job_id text, async_job_id text, status text, started_at text,
+        completed_at text, duration_ms bigint, result_summary text, error_message text,
+        created_at text, updated_at text, scheduled_for text, trigger text, attempt integer,
+        rerun_of text, node_id text, exit_code integer, log_bytes bigint,
+        log_dropped_bytes bigint
+    )) WITH ORDINALITY AS e(
+        id, scheduled_job_id, async_job_id, status, started_at, completed_at, duration_ms,
+        result_summary, error_message, created_at, updated_at, scheduled_for, trigger, attempt,
+        rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes, ord
+    )
+), jobs AS (
+    SELECT id FROM scheduled_jobs WHERE id IN (SELECT scheduled_job_id FROM rows)
+    ORDER BY id FOR NO KEY UPDATE
+), started AS (
     INSERT INTO pulse_executions (
         id, scheduled_job_id, async_job_id, status, started_at, completed_at, duration_ms,
         result_summary, error_message, created_at, updated_at, scheduled_for, trigger, attempt,
         rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes
-    ) VALUES (
-        %(id)s, %(scheduled_job_id)s, %(async_job_id)s, %(status)s, %(started_at)s,
-        %(completed_at)s, %(duration_ms)s, %(result_summary)s, %(error_message)s, %(created_at)s,
-        %(updated_at)s, %(scheduled_for)s, %(trigger)s, %(attempt)s, %(rerun_of)s, %(node_id)s,
-        %(exit_code)s, %(log_bytes)s, %(log_dropped_bytes)s
     )
+    SELECT r.id, r.scheduled_job_id, r.async_job_id, r.status, r.started_at, r.completed_at,
+           r.duration_ms, r.result_summary, r.error_message, r.created_at, r.updated_at,
+           r.scheduled_for, r.trigger, r.attempt, r.rerun_of, r.node_id, r.exit_code,
+           r.log_bytes, r.log_dropped_bytes
+    FROM rows r JOIN jobs j ON j.id = r.scheduled_job_id
+    RETURNING id
 ), request AS (
-    UPDATE pulse_run_requests SET status = 'running' WHERE id = %(async_job_id)s
+    UPDATE pulse_run_requests SET status = 'running'
+    WHERE id IN (SELECT async_job_id FROM rows)
+), last_run AS (
+    UPDATE scheduled_jobs s SET last_run_at = l.started_at, last_execution_id = l.id
+    FROM (
+        SELECT DISTINCT ON (r.scheduled_job_id) r.scheduled_job_id, r.id, r.started_at
+        FROM rows r JOIN jobs j ON j.id = r.scheduled_job_id
+        ORDER BY r.scheduled_job_id, r.ord DESC
+    ) AS l
+    WHERE s.id = l.scheduled_job_id
 )
-UPDATE scheduled_jobs SET last_run_at = %(started_at)s, last_execution_id = %(id)s
-WHERE id = %(scheduled_job_id)s;
+SELECT id FROM started;
 
 -- name: insert_log_chunks
 -- A batch of chunks as one statement: one array per column, unnested side by side.
@@ -182,37 +216,40 @@ FROM unnest(%(seqs)s::bigint[], %(tss)s::text[], %(streams)s::text[], %(texts)s:
 -- name: copy_log_chunks
 COPY pulse_execution_logs (execution_id, seq, ts, stream, text) FROM STDIN;
 
--- name: finish_execution
--- The end of a run in one statement (one round trip, no BEGIN/COMMIT): the update, the last log
--- chunks, the request's deletion and, for a small log, its copy into the seed's logs column.
--- Only a running execution changes: the row count tells the one caller that announces the end
--- (a second finisher waits on the row lock, then finds the status no longer 'running'), and
--- the chunks are added only with the update that won. The copy reads the chunks stored before
--- this statement and appends the new ones' text (%(new_text)s): sibling parts of one statement
--- do not see each other's rows.
-WITH done AS (
-    UPDATE pulse_executions SET
-        status = %(status)s, completed_at = %(completed_at)s, duration_ms = %(duration_ms)s,
-        result_summary = %(result_summary)s, error_message = %(error_message)s,
-        exit_code = %(exit_code)s, log_bytes = %(log_bytes)s,
-        log_dropped_bytes = %(log_dropped_bytes)s, updated_at = %(completed_at)s,
-        logs = CASE WHEN %(copy_log)s::boolean THEN coalesce((
+-- name: finish_executions
+-- finish_execution for a batch of ends in one statement. :ends holds one JSON object per end,
+-- in execution id order (the rows are then locked in that order); :chunks the last log chunks
+-- of them all. Returns the ids whose end this statement recorded.
+WITH ends AS (
+    SELECT * FROM json_to_recordset(%(ends)s::json) AS e(
+        id text, status text, completed_at text, duration_ms bigint, result_summary text,
+        error_message text, exit_code integer, log_bytes bigint, log_dropped_bytes bigint,
+        copy_log boolean, new_text text
+    )
+), done AS (
+    UPDATE pulse_executions x SET
+        status = e.status, completed_at = e.completed_at, duration_ms = e.duration_ms,
+        result_summary = e.result_summary, error_message = e.error_message,
+        exit_code = e.exit_code, log_bytes = e.log_bytes,
+        log_dropped_bytes = e.log_dropped_bytes, updated_at = e.completed_at,
+        logs = CASE WHEN e.copy_log THEN coalesce((
             SELECT string_agg(l.text, '' ORDER BY l.seq) FROM pulse_execution_logs l
-            WHERE l.execution_id = %(id)s
-        ), '') || %(new_text)s ELSE logs END
-    WHERE id = %(id)s AND status = 'running'
-    RETURNING id, scheduled_job_id, async_job_id, status, started_at, completed_at,
-        duration_ms, result_summary, error_message, created_at, updated_at, scheduled_for,
-        trigger, attempt, rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes
+            WHERE l.execution_id = e.id
+        ), '') || e.new_text ELSE x.logs END
+    FROM ends e
+    WHERE x.id = e.id AND x.status = 'running'
+    RETURNING x.id
 ), request AS (
     DELETE FROM pulse_run_requests WHERE execution_id IN (SELECT id FROM done)
 ), chunks AS (
     INSERT INTO pulse_execution_logs (execution_id, seq, ts, stream, text)
-    SELECT done.id, c.seq, c.ts, c.stream, c.text
-    FROM done, unnest(%(seqs)s::bigint[], %(tss)s::text[], %(streams)s::text[],
-                      %(texts)s::text[]) AS c(seq, ts, stream, text)
+    SELECT c.execution_id, c.seq, c.ts, c.stream, c.text
+    FROM json_to_recordset(%(chunks)s::json) AS c(
+        execution_id text, seq bigint, ts text, stream text, text text
+    )
+    WHERE c.execution_id IN (SELECT id FROM done)
 )
-SELECT * FROM done;
+SELECT id FROM done;
 
 -- name: get_execution
 -- Never the logs column: a log is read through read_logs, in chunks.
