@@ -339,6 +339,28 @@ async def test_an_allowed_overlap_queues_beside_a_pending_request(store: Store) 
     assert (await store.get_job(job.id)).skipped_count == 0
 
 
+async def test_fire_due_fires_what_is_due_as_planned(store: Store) -> None:
+    busy = await store.create_job(b.job(id="SPJ_busy"))
+    free = await store.create_job(b.job(id="SPJ_free", overlap=Overlap.ALLOW))
+    await store.create_job(b.job(id="SPJ_paused", state=JobState.PAUSED))
+    await store.create_job(b.job(id="SPJ_later", next_run_at=at(900)))
+    await store.enqueue(b.request(busy.id, created_at=at(0)))  # busy still has a request
+    jobs = {busy.id: busy, free.id: free}
+
+    n_due, fired = await store.fire_due(
+        at(300), 10, lambda due: [b.firing(jobs[slot.job_id]) for slot in due]
+    )
+
+    assert n_due == 2
+    assert sorted((f.job_id, o) for f, o in fired) == [
+        (busy.id, FireOutcome.SKIPPED),
+        (free.id, FireOutcome.QUEUED),
+    ]
+    assert (await store.get_job(busy.id)).skipped_count == 1
+    assert (await store.get_job(free.id)).next_run_at == at(300)
+    assert await store.fire_due(at(299), 10, lambda due: []) == (0, [])
+
+
 async def test_several_firings_get_their_outcomes_in_order(store: Store) -> None:
     # Ids chosen so that id order differs from the order of the firings.
     z = await store.create_job(b.job(id="SPJ_z", overlap=Overlap.ALLOW))

@@ -15,7 +15,7 @@ import pytest
 from pulse.errors import StoreUnavailableError
 from pulse.models import ExecutionStatus, Trigger
 from pulse.store import open_store, queries
-from pulse.store.base import FireOutcome
+from pulse.store.base import DueSlot, FireOutcome, Firing
 from pulse.store.postgres import PostgresStore
 from pulse.store.sqlite import SQLiteStore
 from tests.pg import PostgresDatabases, with_database
@@ -124,6 +124,30 @@ async def test_tickers_firing_overlapping_sets_of_slots_fire_each_once(
     wins = [o for outcomes in results for o in outcomes if o is FireOutcome.QUEUED]
     assert len(wins) == 30
     assert len(await a.claim_run_requests("n1", 100, at(1))) == 30
+
+
+async def test_a_ticker_neither_reads_nor_fires_due_jobs_another_one_holds(
+    nodes: list[PostgresStore], admin: psycopg.AsyncConnection[tuple[object, ...]]
+) -> None:
+    a, c = nodes
+    jobs = {j.id: j for j in [await a.create_job(b.job(next_run_at=at(0))) for _ in range(10)]}
+
+    def plan(due: list[DueSlot]) -> list[Firing]:
+        return [b.firing(jobs[slot.job_id]) for slot in due]
+
+    held = sorted(jobs)[:4]
+    async with admin.transaction():  # another ticker holding four of the due jobs
+        await admin.execute("SELECT 1 FROM scheduled_jobs WHERE id = ANY(%s) FOR UPDATE", (held,))
+        n_due, fired = await asyncio.wait_for(c.fire_due(at(1), 100, plan), timeout=5)
+
+    assert n_due == 6  # the four held elsewhere were not read at all
+    assert sorted(f.job_id for f, _ in fired) == sorted(set(jobs) - set(held))
+    assert {o for _, o in fired} == {FireOutcome.QUEUED}
+    # Released, they are fired by the next tick, and nothing fires twice.
+    n_due, fired = await a.fire_due(at(1), 100, plan)
+    assert n_due == 4 and {o for _, o in fired} == {FireOutcome.QUEUED}
+    assert await a.fire_due(at(1), 100, plan) == (0, [])
+    assert len(await a.claim_run_requests("n1", 100, at(2))) == 10
 
 
 async def test_the_store_recovers_after_the_server_kills_its_connections(

@@ -47,6 +47,7 @@ T = TypeVar("T")
 # Ends of runs recorded in one write, at most. Ends are written as soon as the previous write is
 # done: one run alone is recorded at once, runs that end together share a write.
 END_BATCH = 500
+_BUSY_RETRY_SECONDS = 0.02
 
 
 class Engine:
@@ -180,11 +181,15 @@ class Engine:
     async def _ticker_loop(self) -> None:
         while not self._stopping:
             try:
-                await self.tick()
+                queued = await self.tick()
                 now = self.clock.now()
                 horizon = now + timedelta(seconds=5)
                 nxt = await self.ticker.next_due_at(horizon)
                 delay = 5.0 if nxt is None else max(0.0, (nxt - self.clock.now()).total_seconds())
+                if delay == 0 and not queued:
+                    # Still due, yet nothing fired: another node's ticker holds those jobs right
+                    # now. Look again shortly instead of spinning.
+                    delay = _BUSY_RETRY_SECONDS
             except StoreUnavailableError as e:
                 log.warning("ticker cannot reach the database: %s", e)
                 delay = 1.0

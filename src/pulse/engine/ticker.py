@@ -10,7 +10,7 @@ from pulse.clock import Clock
 from pulse.events import EventHub, JobChanged
 from pulse.models import Overlap, RunRequest, Trigger
 from pulse.schedules import latest_slot_at_or_before, next_fire_after
-from pulse.store.base import FireOutcome, Firing, Store
+from pulse.store.base import DueSlot, FireOutcome, Firing, Store
 
 # Due jobs read and fired per round. Large, so that a burst is queued in a few rounds: each
 # round competes with the runs already started for the CPU.
@@ -34,32 +34,11 @@ class Ticker:
         now = now or self._clock.now()
         queued = 0
         while True:
-            due = await self._store.due_slots(now, BATCH)
-            if not due:
-                return queued
-            firings = []
-            for job in due:
-                slot = latest_slot_at_or_before(job.schedule, job.next_run_at, now, job.next_run_at)
-                request = RunRequest(
-                    id=ids.run_request_id(),
-                    job_id=job.job_id,
-                    execution_id=ids.execution_id(int(now.timestamp())),
-                    trigger=Trigger.SCHEDULE,
-                    scheduled_for=slot,
-                    created_at=now,
-                )
-                firings.append(
-                    Firing(
-                        job_id=job.job_id,
-                        expected_next_run_at=job.next_run_at,
-                        new_next_run_at=next_fire_after(job.schedule, now, job.next_run_at),
-                        request=request,
-                        forbid_overlap=job.overlap is Overlap.FORBID,
-                    )
-                )
-            outcomes = await self._store.fire(firings)
+            n_due, fired = await self._store.fire_due(
+                now, BATCH, lambda due: [self._firing(slot, now) for slot in due]
+            )
             batch_queued = 0
-            for firing, outcome in zip(firings, outcomes, strict=True):
+            for firing, outcome in fired:
                 if outcome is FireOutcome.QUEUED:
                     batch_queued += 1
                 elif outcome is FireOutcome.SKIPPED:
@@ -67,8 +46,28 @@ class Ticker:
             if batch_queued:
                 queued += batch_queued
                 self._on_queued()
-            if len(due) < BATCH:
+            if n_due < BATCH:
                 return queued
+
+    @staticmethod
+    def _firing(slot: DueSlot, now: datetime) -> Firing:
+        request = RunRequest(
+            id=ids.run_request_id(),
+            job_id=slot.job_id,
+            execution_id=ids.execution_id(int(now.timestamp())),
+            trigger=Trigger.SCHEDULE,
+            scheduled_for=latest_slot_at_or_before(
+                slot.schedule, slot.next_run_at, now, slot.next_run_at
+            ),
+            created_at=now,
+        )
+        return Firing(
+            job_id=slot.job_id,
+            expected_next_run_at=slot.next_run_at,
+            new_next_run_at=next_fire_after(slot.schedule, now, slot.next_run_at),
+            request=request,
+            forbid_overlap=slot.overlap is Overlap.FORBID,
+        )
 
     async def next_due_at(self, horizon: datetime) -> datetime | None:
         """The earliest ``next_run_at`` of an active job up to ``horizon``, if any."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -146,6 +146,20 @@ class Store(ABC):
         then the skip is counted on the job (``skipped_count``, ``last_skipped_at``) instead.
         Advancing ``next_run_at`` and queueing happen in one transaction, so a failure leaves the
         slot due rather than lost or doubled."""
+
+    async def fire_due(
+        self, now: datetime, limit: int, plan: Callable[[list[DueSlot]], list[Firing]]
+    ) -> tuple[int, list[tuple[Firing, FireOutcome]]]:
+        """Read up to ``limit`` due slots, let ``plan`` turn them into firings, and ``fire``
+        them; returns how many due slots were read, and each firing with its outcome.
+
+        Backends with several nodes may hold the slots they read until they are fired, so that
+        each due job is read and fired by one ticker, not raced for by all of them; the slots
+        another ticker holds are then not read at all."""
+        due = await self.due_slots(now, limit)
+        firings = plan(due)
+        outcomes = await self.fire(firings) if firings else []
+        return len(due), list(zip(firings, outcomes, strict=True))
 
     # -- run requests and executions ----------------------------------------------------------
     @abstractmethod

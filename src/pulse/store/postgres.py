@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -75,6 +75,18 @@ def _text(value: str) -> str:
 
 def _opt_text(value: str | None) -> str | None:
     return None if value is None else _text(value)
+
+
+def _due_slots(rows: list[DictRow]) -> list[DueSlot]:
+    schedules: dict[tuple[Any, Any, Any], Schedule] = {}
+    out = []
+    for r in rows:
+        key = (r["cron"], r["timezone"], r["interval_seconds"])
+        schedule = schedules.get(key)
+        if schedule is None:  # jobs share a few schedules: build each once
+            schedule = schedules[key] = Schedule(*key)
+        out.append(DueSlot(r["id"], schedule, parse_ts(r["next_run_at"]), Overlap(r["overlap"])))
+    return out
 
 
 def _ends_params(ends: Sequence[ExecutionEnd]) -> dict[str, str]:
@@ -304,18 +316,38 @@ class PostgresStore(Store):
         return [job_from(r) for r in rows]
 
     async def due_slots(self, now: datetime, limit: int) -> list[DueSlot]:
-        rows = await self._all(Q["due_slots"], {"now": format_ts(now), "limit": limit})
-        schedules: dict[tuple[Any, Any, Any], Schedule] = {}
-        out = []
-        for r in rows:
-            key = (r["cron"], r["timezone"], r["interval_seconds"])
-            schedule = schedules.get(key)
-            if schedule is None:  # jobs share a few schedules: build each once
-                schedule = schedules[key] = Schedule(*key)
-            out.append(
-                DueSlot(r["id"], schedule, parse_ts(r["next_run_at"]), Overlap(r["overlap"]))
-            )
-        return out
+        return _due_slots(await self._all(Q["due_slots"], {"now": format_ts(now), "limit": limit}))
+
+    async def fire_due(
+        self, now: datetime, limit: int, plan: Callable[[list[DueSlot]], list[Firing]]
+    ) -> tuple[int, list[tuple[Firing, FireOutcome]]]:
+        params = {"now": format_ts(now), "limit": limit}
+        async with self._use(transaction=True) as conn:
+            cur = await conn.execute(Q["lock_due_slots"], params)
+            due = _due_slots(await cur.fetchall())
+            firings = plan(due)
+            if not firings:
+                return len(due), []
+            rows = [
+                {
+                    **run_request_row(f.request),
+                    "job_id": f.job_id,
+                    "expected": format_ts(f.expected_next_run_at),
+                    "new_next_run_at": ts(f.new_next_run_at),
+                    "forbid_overlap": f.forbid_overlap,
+                }
+                for f in firings
+            ]
+            cur = await conn.execute(Q["fire_locked"], {"firings": json.dumps(rows)})
+            won = {r["job_id"]: r["busy"] for r in await cur.fetchall()}
+        outcomes = []
+        for f in firings:
+            busy = won.pop(f.job_id, None)  # popped: a second firing of a job in a batch lost
+            if busy is None:
+                outcomes.append((f, FireOutcome.LOST))
+            else:
+                outcomes.append((f, FireOutcome.SKIPPED if busy else FireOutcome.QUEUED))
+        return len(due), outcomes
 
     async def fire(self, firings: Sequence[Firing]) -> list[FireOutcome]:
         if not firings:

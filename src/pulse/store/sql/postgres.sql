@@ -93,6 +93,51 @@ WHERE state = 'active' AND next_run_at IS NOT NULL AND next_run_at <= %(now)s
 ORDER BY next_run_at, id
 LIMIT %(limit)s;
 
+-- name: lock_due_slots
+-- due_slots for fire_due: the due jobs this ticker will fire, locked until it has fired them.
+-- Jobs another ticker holds are skipped: each due job is read and fired by one node.
+SELECT id, cron, timezone, interval_seconds, next_run_at, overlap
+FROM scheduled_jobs
+WHERE state = 'active' AND next_run_at IS NOT NULL AND next_run_at <= %(now)s
+ORDER BY next_run_at, id
+LIMIT %(limit)s
+FOR UPDATE SKIP LOCKED;
+
+-- name: fire_locked
+-- The firings of slots read by lock_due_slots in this transaction, in one statement: each one
+-- advances its job, and queues its request or, when overlap is forbidden and the job still has a
+-- run request, counts a skip. :firings holds one JSON object per firing. Returns the jobs that
+-- moved and whether each was busy; the others were paused or changed meanwhile ("lost").
+WITH f AS (
+    SELECT * FROM json_to_recordset(%(firings)s::json) AS f(
+        job_id text, expected text, new_next_run_at text, forbid_overlap boolean, id text,
+        execution_id text, trigger text, scheduled_for text, attempt integer, rerun_of text,
+        created_at text
+    )
+), won AS (
+    UPDATE scheduled_jobs j SET
+        next_run_at = f.new_next_run_at,
+        skipped_count = j.skipped_count + CASE WHEN b.busy THEN 1 ELSE 0 END,
+        last_skipped_at = CASE WHEN b.busy THEN f.created_at ELSE j.last_skipped_at END
+    FROM f, LATERAL (
+        SELECT f.forbid_overlap AND EXISTS (
+            SELECT 1 FROM pulse_run_requests r WHERE r.scheduled_job_id = f.job_id
+        ) AS busy
+    ) AS b
+    WHERE j.id = f.job_id AND j.next_run_at = f.expected AND j.state = 'active'
+    RETURNING j.id AS job_id, b.busy
+), queued AS (
+    INSERT INTO pulse_run_requests (
+        id, scheduled_job_id, execution_id, trigger, scheduled_for, attempt, rerun_of, status,
+        created_at
+    )
+    SELECT f.id, f.job_id, f.execution_id, f.trigger, f.scheduled_for, f.attempt, f.rerun_of,
+           'queued', f.created_at
+    FROM f JOIN won ON won.job_id = f.job_id
+    WHERE NOT won.busy
+)
+SELECT job_id, busy FROM won;
+
 -- name: fire
 -- One due slot, in one statement. Whoever moves next_run_at away from the value it read owns
 -- the slot: a second ticker finds next_run_at moved and updates nothing ("lost"). A job row that
