@@ -154,20 +154,38 @@ def bench_burst(runs: int, quick: bool) -> tuple[str, dict[str, Any]]:
 def bench_throughput(runs: int, quick: bool) -> tuple[str, dict[str, Any]]:
     jobs, workers = 3000, 4000
     seconds, warmup = ("8", "3") if quick else ("30", "5")
-    case = ["--jobs", str(jobs), "--workers", str(workers), "--seconds", seconds]
-    results = repeat(runs, [("throughput.py", [*case, "--warmup", warmup])], "throughput")
-    pulse = next(iter(results.values()))
+    case = [
+        "--jobs",
+        str(jobs),
+        "--workers",
+        str(workers),
+        "--seconds",
+        seconds,
+        "--warmup",
+        warmup,
+    ]
+    results = repeat(
+        runs,
+        [("throughput.py", case), ("throughput.py", [*case, "--loop", "asyncio"])],
+        "throughput",
+    )
+    pulse, plain = results.values()
     ceiling = next(iter(repeat(runs, [("throughput.py", ["--sqlite-ceiling"])], "sqlite").values()))
     rows = [
         [
             f"Pulse: {jobs:,} jobs every 1 s, Python no-op handler printing 1 KiB, "
-            f"workers={workers}; {seconds} s after {warmup} s warm-up",
-            spread(pulse, "per_s"),
-            f"{fmt_num(median_of(pulse, 'cpu_cores_used'))} cores busy; start lag p50 "
-            f"{fmt_ms(median_of(pulse, 'lag_p50_ms'))}, "
-            f"p99 {fmt_ms(median_of(pulse, 'lag_p99_ms'))}",
-            "≥ 2,000/s",
-        ],
+            f"workers={workers}; {seconds} s after {warmup} s warm-up; {loop} event loop",
+            spread(result, "per_s"),
+            f"{fmt_num(median_of(result, 'cpu_cores_used'))} cores busy; start lag p50 "
+            f"{fmt_ms(median_of(result, 'lag_p50_ms'))}, "
+            f"p99 {fmt_ms(median_of(result, 'lag_p99_ms'))}",
+            target,
+        ]
+        for result, loop, target in [
+            (pulse, "uvloop (as `pulse serve` runs)", "≥ 2,000/s"),
+            (plain, "plain asyncio", ""),
+        ]
+    ] + [
         [
             "SQLite ceiling: INSERT + UPDATE of a bare 2-column table, each its own commit",
             spread(ceiling, "bare_autocommit_per_s"),
@@ -189,7 +207,7 @@ def bench_throughput(runs: int, quick: bool) -> tuple[str, dict[str, Any]]:
         ],
     ]
     md = table(["what", "per second: median (min-max)", "notes", "target"], rows)
-    return md, {"pulse": pulse, "sqlite": ceiling}
+    return md, {"pulse": pulse, "pulse_asyncio": plain, "sqlite": ceiling}
 
 
 # -- history ----------------------------------------------------------------------------------

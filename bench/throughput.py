@@ -1,6 +1,6 @@
 """Throughput: executions recorded per second, sustained, by one Pulse node on SQLite.
 
-    python bench/throughput.py --jobs 3000 --workers 4000 --warmup 5 --seconds 30
+    python bench/throughput.py --jobs 3000 --workers 4000 --warmup 5 --seconds 30 [--loop asyncio]
     python bench/throughput.py --sqlite-ceiling
 
 Pulse: ``--jobs`` interval jobs (every 1 s, overlap ``allow``) run a no-op async Python handler
@@ -184,7 +184,18 @@ def main() -> None:
     ap.add_argument("--warmup", type=float, default=5.0)
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--sqlite-ceiling", action="store_true")
+    ap.add_argument(
+        "--loop",
+        choices=["uvloop", "asyncio"],
+        default="uvloop",
+        help="event loop (default uvloop: the one `pulse serve` runs on, as uvicorn picks it"
+        " when installed)",
+    )
     args = ap.parse_args()
+    if args.loop == "uvloop":
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     with tempfile.TemporaryDirectory(prefix="pulse-bench-tp-") as d:
         if args.sqlite_ceiling:
             result = sqlite_ceiling(Path(d), min(args.seconds, 3.0))
@@ -192,6 +203,7 @@ def main() -> None:
             result = asyncio.run(
                 pulse_throughput(args.jobs, args.workers, args.warmup, args.seconds, Path(d))
             )
+            result["loop"] = args.loop
     emit(result)
 
 
