@@ -38,6 +38,29 @@ def format_lines(ts: datetime, stream: LogStream, lines: list[str]) -> str:
     return "".join(f"{prefix}{line}\n" for line in lines)
 
 
+class FlushRound:
+    """Flushes the waiting output of many sinks with one timer, every ``FLUSH_SECONDS`` while
+    any sink has output waiting, instead of a timer per execution."""
+
+    def __init__(self) -> None:
+        self._sinks: set[LogSink] = set()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, sink: LogSink) -> None:
+        self._sinks.add(sink)
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(FLUSH_SECONDS, self._fire)
+
+    def discard(self, sink: LogSink) -> None:
+        self._sinks.discard(sink)
+
+    def _fire(self) -> None:
+        self._timer = None
+        sinks, self._sinks = self._sinks, set()
+        for sink in sinks:
+            sink._flush_now()
+
+
 class LogSink:
     """Receives the output of one execution. ``write`` is called from the event loop."""
 
@@ -48,6 +71,7 @@ class LogSink:
         hub: EventHub,
         clock: Clock,
         cap_bytes: int,
+        flush_round: FlushRound | None = None,
     ) -> None:
         self.execution_id = execution_id
         self._store = store
@@ -65,8 +89,10 @@ class LogSink:
         self._tail_bytes = 0
         self._in_tail = False
         self.last_line: dict[LogStream, str] = {}
-        # A timer, not a task, until it fires: most runs end before it does, and cancelling a
-        # timer costs next to nothing.
+        # A timer (of its own, or the round's), not a task, until it fires: most runs end
+        # before it does.
+        self._round = flush_round
+        self._in_round = False
         self._timer: asyncio.TimerHandle | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -142,11 +168,17 @@ class LogSink:
 
     # -- output -------------------------------------------------------------------------------
     def _ensure_flusher(self) -> None:
-        if self._timer is None:
+        if self._timer is not None or self._in_round:
+            return
+        if self._round is not None:
+            self._in_round = True
+            self._round.add(self)
+        else:
             self._timer = asyncio.get_running_loop().call_later(FLUSH_SECONDS, self._flush_now)
 
     def _flush_now(self) -> None:
         self._timer = None
+        self._in_round = False
         self._flusher = asyncio.get_running_loop().create_task(self.flush())
 
     async def flush(self) -> None:
@@ -207,6 +239,9 @@ class LogSink:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._in_round and self._round is not None:
+            self._round.discard(self)
+            self._in_round = False
         async with self._lock:  # a flush in progress finishes first, keeping seq order
             head = self._chunk(self._pending)
             self._pending = []

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from pulse import ids
 from pulse.clock import Clock, SystemClock, format_ts
-from pulse.engine.capture import LogSink
+from pulse.engine.capture import FlushRound, LogSink
 from pulse.engine.handlers import Handler, install_capture
 from pulse.engine.runner import RunHandle, Runner
 from pulse.engine.ticker import Ticker
@@ -73,6 +73,7 @@ class Engine:
         self._wake_worker = asyncio.Event()
         self._wake_ticker = asyncio.Event()
         self._slot_free = asyncio.Event()
+        self._flush_round = FlushRound()
         # Ends of runs waiting for the next write, and the task writing them.
         self._ends: list[tuple[ExecutionEnd, asyncio.Future[tuple[bool, bool]]]] = []
         self._ends_writer: asyncio.Task[None] | None = None
@@ -286,7 +287,14 @@ class Engine:
         self.hub.publish(ExecutionStarted(execution.id, job.id))
         handle = RunHandle(execution.id)
         self._running[execution.id] = handle
-        sink = LogSink(execution.id, self.store, self.hub, self.clock, self.settings.log_cap_bytes)
+        sink = LogSink(
+            execution.id,
+            self.store,
+            self.hub,
+            self.clock,
+            self.settings.log_cap_bytes,
+            self._flush_round,
+        )
         try:
             result = await self.runner.run(job, execution, sink, handle)
         except asyncio.CancelledError:

@@ -59,15 +59,13 @@ Q = queries.load("sqlite.sql")
 SMALL_LOG_BYTES = 64 * 1024
 _MAX_GROUP = 1000
 _WAKE = object()  # wakes the writer for an urgent write
+_JSON_BATCH_CHARS = 256 * 1024  # log text in one batch of ends written through JSON, at most
 
 
 def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA busy_timeout = 30000")
-    # A page cache large enough for a big group of writes: the default 2 MiB spills to disk and
-    # reads pages back in the middle of a transaction.
-    conn.execute("PRAGMA cache_size = -32768")
     if readonly:
         conn.execute("PRAGMA query_only = ON")
     else:
@@ -79,6 +77,9 @@ def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
         # Copy the WAL back into the database every ~40 MiB instead of every 4 MiB: a page
         # written many times in between is copied once.
         conn.execute("PRAGMA wal_autocheckpoint = 10000")
+        # A page cache large enough for a group of writes: the default 2 MiB spills to disk and
+        # reads pages back in the middle of a transaction.
+        conn.execute("PRAGMA cache_size = -16384")
     return conn
 
 
@@ -470,14 +471,18 @@ class SQLiteStore(Store):
         if not ends:
             return []
         prepared = [_End(end) for end in ends]
-        payload = _Ends(prepared)
-        if payload.has_nul:
-            # JSON text in SQLite ends at a NUL character: such output goes row by row.
-            def one_by_one(c: sqlite3.Connection) -> list[bool]:
-                return [end.record(c) for end in prepared]
+        text = [row["text"] for end in prepared for row in end.chunk_rows]
+        if sum(map(len, text)) <= _JSON_BATCH_CHARS and not any("\x00" in t for t in text):
+            payload = _Ends(prepared)
+            if not payload.has_nul:
+                return await self._write(payload.record)
 
-            return await self._write(one_by_one)
-        return await self._write(payload.record)
+        # Row by row: large output (a JSON copy of it would double the memory it takes), or a
+        # NUL character somewhere (JSON text in SQLite ends at one).
+        def one_by_one(c: sqlite3.Connection) -> list[bool]:
+            return [end.record(c) for end in prepared]
+
+        return await self._write(one_by_one)
 
     async def get_execution(self, execution_id: str) -> Execution:
         row = await self._read(
@@ -624,9 +629,7 @@ class _Ends:
             for end in prepared
         ]
         self.copy = [end.copy_log for end in prepared]
-        self.has_nul = "\\u0000" in self.ends or any(
-            "\x00" in row[4] for rows in self.chunks for row in rows
-        )
+        self.has_nul = "\\u0000" in self.ends  # in an error message or a small log
 
     def record(self, c: sqlite3.Connection) -> list[bool]:
         (running,) = c.execute(Q["running_among"], {"ends": self.ends}).fetchone()
