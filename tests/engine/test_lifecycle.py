@@ -211,6 +211,22 @@ async def test_a_python_handler_captures_print_logging_and_return_value(pulse: P
     assert "[log] WARNING pulse.job.report: slow mailer" in text
 
 
+async def test_a_handler_printing_text_that_is_not_utf8_is_recorded_with_replacements(
+    pulse: Pulse,
+) -> None:
+    @pulse.handler("files")
+    def files(ctx: RunContext) -> None:
+        print("listing", b"caf\xe9.txt".decode("utf-8", "surrogateescape"), "ok")
+
+    job = await add(pulse, handler="files")
+    req = await pulse.engine.trigger(job)
+    await pulse.engine.run_pending()
+
+    e = await pulse.store.get_execution(req.execution_id)
+    assert e.status is ExecutionStatus.COMPLETED
+    assert "] listing caf\ufffd.txt ok\n" in await log_text(pulse, e.id)
+
+
 async def test_an_async_handler_runs_and_its_output_is_captured(pulse: Pulse) -> None:
     @pulse.handler()
     async def ping(ctx: RunContext) -> None:

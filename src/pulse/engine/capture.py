@@ -102,6 +102,8 @@ class LogSink:
         """Add whole lines (without their newline) of ``stream``."""
         if not lines:
             return
+        if not all(line.isascii() for line in lines):
+            lines = [_encodable(line) for line in lines]
         when = ts or self._clock.now()
         for line in reversed(lines):
             if line.strip():
@@ -291,3 +293,18 @@ class LineSplitter:
         text = self._partial + self._decoder.decode(b"", final=True)
         self._partial = ""
         return [text] if text else []
+
+
+def _encodable(text: str) -> str:
+    """``text`` as UTF-8 can hold it: a handler may print lone surrogates (e.g. from a file name
+    decoded with ``surrogateescape``); they are kept as replacement characters, as undecodable
+    bytes of a command's output are."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        try:  # bytes smuggled by surrogateescape: back to those bytes, then one U+FFFD each
+            data = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            data = text.encode("utf-8", "surrogatepass")
+        return data.decode("utf-8", "replace")
+    return text

@@ -286,7 +286,7 @@ class SQLiteStore(Store):
         if not ids:
             return {}
         # json_each keeps the statement the same whatever the batch size (no IN (?, ?, …)).
-        params = {"ids": json.dumps(ids)}
+        params = {"ids": _json(ids)}
         rows = await self._read(lambda c: c.execute(Q["get_jobs"], params).fetchall())
         return {r["id"]: job_from(r) for r in rows}
 
@@ -363,7 +363,7 @@ class SQLiteStore(Store):
         def op(c: sqlite3.Connection) -> list[FireOutcome]:
             out = [FireOutcome.LOST] * len(firings)
             for members in rounds:
-                batch = json.dumps([rows[i] for i in members])
+                batch = _json([rows[i] for i in members])
                 (won,) = c.execute(Q["fire_winners"], {"firings": batch}).fetchone()
                 advance, requests = [], []
                 for k, busy in json.loads(won):
@@ -376,9 +376,9 @@ class SQLiteStore(Store):
                         out[i] = FireOutcome.QUEUED
                         requests.append(list(run_request_row(f.request).values()))
                 if advance:
-                    c.execute(Q["advance_jobs"], {"advance": json.dumps(advance)})
+                    c.execute(Q["advance_jobs"], {"advance": _json(advance)})
                 if requests:
-                    c.execute(Q["insert_fired_requests"], {"requests": json.dumps(requests)})
+                    c.execute(Q["insert_fired_requests"], {"requests": _json(requests)})
             return out
 
         return await self._write(op, urgent=True) if firings else []
@@ -439,7 +439,7 @@ class SQLiteStore(Store):
     async def start_executions(self, executions: Sequence[Execution]) -> list[Execution]:
         if not executions:
             return []
-        params = {"executions": json.dumps([list(execution_row(e).values()) for e in executions])}
+        params = {"executions": _json([list(execution_row(e).values()) for e in executions])}
 
         def op(c: sqlite3.Connection) -> str:
             c.execute(Q["insert_executions"], params)
@@ -623,7 +623,7 @@ class _Ends:
 
     def __init__(self, prepared: list[_End]) -> None:
         self.ids = [end.params["id"] for end in prepared]
-        self.ends = json.dumps([[end.params[k] for k in self._COLUMNS] for end in prepared])
+        self.ends = _json([[end.params[k] for k in self._COLUMNS] for end in prepared])
         self.chunks = [
             [(r["execution_id"], r["seq"], r["ts"], r["stream"], r["text"]) for r in end.chunk_rows]
             for end in prepared
@@ -649,11 +649,17 @@ class _Ends:
             return out
         c.execute(Q["finish_executions"], {"ends": self.ends})
         if chunks:
-            c.execute(Q["insert_log_chunks"], {"chunks": json.dumps(chunks)})
+            c.execute(Q["insert_log_chunks"], {"chunks": _json(chunks)})
         c.execute(Q["delete_run_requests_of"], {"won": running})
         if copies:
-            c.execute(Q["copy_small_logs"], {"ids": json.dumps(copies)})
+            c.execute(Q["copy_small_logs"], {"ids": _json(copies)})
         return out
+
+
+def _json(value: Any) -> str:
+    # Not ASCII-escaped: a lone surrogate then fails loudly when bound, instead of SQLite
+    # decoding its escape into text that is not UTF-8.
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _chunk_rows(execution_id: str, chunks: Sequence[LogChunk]) -> list[dict[str, Any]]:
