@@ -346,7 +346,8 @@ class Engine:
         self._ends.append((end, fut))
         if self._ends_writer is None:
             self._ends_writer = asyncio.create_task(self._write_ends(), name="pulse-ends")
-        # Shielded: a run cancelled at shutdown still waits for its end to be written.
+        # Shielded: cancelling the run's task must not cancel the future that the shared write
+        # settles (the end is written all the same).
         return await asyncio.shield(fut)
 
     async def _write_ends(self) -> None:
