@@ -77,6 +77,43 @@ def _opt_text(value: str | None) -> str | None:
     return None if value is None else _text(value)
 
 
+async def _fire_held(
+    conn: Connection, firings: Sequence[Firing], held: set[str]
+) -> list[FireOutcome]:
+    """Fire ``firings`` whose jobs this transaction holds locked (``held``; the others are
+    lost), with fire_locked. A job's second slot in one call must see its first one's outcome:
+    the firings go in rounds, each holding at most one firing of a job, in their order."""
+    outcomes = [FireOutcome.LOST] * len(firings)
+    rounds: list[list[int]] = []
+    seen: dict[str, int] = {}
+    for i, f in enumerate(firings):
+        if f.job_id not in held:
+            continue
+        n = seen.get(f.job_id, 0)
+        seen[f.job_id] = n + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append(i)
+    for members in rounds:
+        rows = [
+            {
+                **run_request_row(firings[i].request),
+                "job_id": firings[i].job_id,
+                "expected": format_ts(firings[i].expected_next_run_at),
+                "new_next_run_at": ts(firings[i].new_next_run_at),
+                "forbid_overlap": firings[i].forbid_overlap,
+            }
+            for i in members
+        ]
+        cur = await conn.execute(Q["fire_locked"], {"firings": json.dumps(rows)})
+        won = {r["job_id"]: r["busy"] for r in await cur.fetchall()}
+        for i in members:
+            busy = won.get(firings[i].job_id)
+            if busy is not None:
+                outcomes[i] = FireOutcome.SKIPPED if busy else FireOutcome.QUEUED
+    return outcomes
+
+
 def _due_slots(rows: list[DictRow]) -> list[DueSlot]:
     schedules: dict[tuple[Any, Any, Any], Schedule] = {}
     out = []
@@ -326,58 +363,20 @@ class PostgresStore(Store):
             cur = await conn.execute(Q["lock_due_slots"], params)
             due = _due_slots(await cur.fetchall())
             firings = plan(due)
-            if not firings:
-                return len(due), []
-            rows = [
-                {
-                    **run_request_row(f.request),
-                    "job_id": f.job_id,
-                    "expected": format_ts(f.expected_next_run_at),
-                    "new_next_run_at": ts(f.new_next_run_at),
-                    "forbid_overlap": f.forbid_overlap,
-                }
-                for f in firings
-            ]
-            cur = await conn.execute(Q["fire_locked"], {"firings": json.dumps(rows)})
-            won = {r["job_id"]: r["busy"] for r in await cur.fetchall()}
-        outcomes = []
-        for f in firings:
-            busy = won.pop(f.job_id, None)  # popped: a second firing of a job in a batch lost
-            if busy is None:
-                outcomes.append((f, FireOutcome.LOST))
-            else:
-                outcomes.append((f, FireOutcome.SKIPPED if busy else FireOutcome.QUEUED))
-        return len(due), outcomes
+            outcomes = await _fire_held(conn, firings, {slot.job_id for slot in due})
+        return len(due), list(zip(firings, outcomes, strict=True))
 
     async def fire(self, firings: Sequence[Firing]) -> list[FireOutcome]:
         if not firings:
             return []
-        # Jobs are locked in id order, whatever order the ticker read them in, so two tickers
-        # firing overlapping sets cannot deadlock. The sort is stable: two slots of one job keep
-        # their order, and the second sees the first's next_run_at.
-        order = sorted(range(len(firings)), key=lambda i: firings[i].job_id)
-        params = []
-        for i in order:
-            f = firings[i]
-            params.append(
-                {
-                    **run_request_row(f.request),
-                    "job_id": f.job_id,
-                    "expected": format_ts(f.expected_next_run_at),
-                    "new_next_run_at": ts(f.new_next_run_at),
-                    "forbid_overlap": f.forbid_overlap,
-                }
+        async with self._use(transaction=True) as conn:
+            # Locked in id order, and never waited for: a job another transaction holds (another
+            # ticker firing it, an edit under way) is lost for now and stays due.
+            cur = await conn.execute(
+                Q["lock_jobs_to_fire"], {"ids": sorted({f.job_id for f in firings})}
             )
-        outcomes: list[FireOutcome | None] = [None] * len(firings)
-        async with self._use(transaction=True) as conn, conn.cursor() as cur:
-            # Pipelined: every slot's statement goes out in one round trip.
-            await cur.executemany(Q["fire"], params, returning=True)
-            for i in order:
-                row = await cur.fetchone()
-                assert row is not None
-                outcomes[i] = FireOutcome(row["outcome"])
-                cur.nextset()
-        return [o for o in outcomes if o is not None]
+            held = {r["id"] for r in await cur.fetchall()}
+            return await _fire_held(conn, firings, held)
 
     # -- run requests and executions ----------------------------------------------------------
     async def enqueue(self, request: RunRequest) -> RunRequest:

@@ -104,10 +104,12 @@ LIMIT %(limit)s
 FOR UPDATE SKIP LOCKED;
 
 -- name: fire_locked
--- The firings of slots read by lock_due_slots in this transaction, in one statement: each one
--- advances its job, and queues its request or, when overlap is forbidden and the job still has a
--- run request, counts a skip. :firings holds one JSON object per firing. Returns the jobs that
--- moved and whether each was busy; the others were paused or changed meanwhile ("lost").
+-- Firings of jobs this transaction holds locked (lock_due_slots, lock_jobs_to_fire), at most one
+-- per job, in one statement (:firings, one JSON object each). Whoever moves next_run_at away
+-- from the value it read owns the slot. The owner queues its request or, when overlap is
+-- forbidden and the job still has a run request, counts a skip; the CTEs commit together, so a
+-- slot is never advanced without its request (or its skip). Returns the jobs that moved and
+-- whether each was busy; the others were paused or changed meanwhile ("lost").
 WITH f AS (
     SELECT * FROM json_to_recordset(%(firings)s::json) AS f(
         job_id text, expected text, new_next_run_at text, forbid_overlap boolean, id text,
@@ -138,45 +140,10 @@ WITH f AS (
 )
 SELECT job_id, busy FROM won;
 
--- name: fire
--- One due slot, in one statement. Whoever moves next_run_at away from the value it read owns
--- the slot: a second ticker finds next_run_at moved and updates nothing ("lost"). A job row that
--- another transaction holds locked right now is skipped, not waited for ("lost" too): another
--- ticker is firing it, or an edit is under way and the slot stays due for the next tick. Waiting
--- would only queue every node's ticker behind the first one's transaction. The owner counts a skip
--- in the same UPDATE when overlap is forbidden and the job still has a run request, and queues
--- the request otherwise; the CTEs commit together, so a slot is never advanced without its
--- request (or its skip).
-WITH won AS (
-    UPDATE scheduled_jobs j SET
-        next_run_at = %(new_next_run_at)s::text,
-        skipped_count = j.skipped_count + CASE WHEN b.busy THEN 1 ELSE 0 END,
-        last_skipped_at = CASE WHEN b.busy THEN %(created_at)s::text ELSE j.last_skipped_at END
-    FROM (
-        SELECT %(forbid_overlap)s::boolean AND EXISTS (
-            SELECT 1 FROM pulse_run_requests WHERE scheduled_job_id = %(job_id)s::text
-        ) AS busy
-    ) b
-    WHERE j.id = %(job_id)s::text AND j.next_run_at = %(expected)s::text AND j.state = 'active'
-      AND j.id IN (
-          SELECT id FROM scheduled_jobs WHERE id = %(job_id)s::text FOR UPDATE SKIP LOCKED
-      )
-    RETURNING b.busy
-), queued AS (
-    INSERT INTO pulse_run_requests (
-        id, scheduled_job_id, execution_id, trigger, scheduled_for, attempt, rerun_of, status,
-        created_at
-    )
-    SELECT %(id)s::text, %(job_id)s::text, %(execution_id)s::text, %(trigger)s::text,
-           %(scheduled_for)s::text, %(attempt)s::integer, %(rerun_of)s::text, 'queued',
-           %(created_at)s::text
-    FROM won WHERE NOT won.busy
-)
-SELECT CASE
-    WHEN NOT EXISTS (SELECT 1 FROM won) THEN 'lost'
-    WHEN (SELECT busy FROM won) THEN 'skipped'
-    ELSE 'queued'
-END AS outcome;
+-- name: lock_jobs_to_fire
+-- fire(): the jobs of its firings this transaction can have now, locked in id order (:ids is
+-- sorted), never waiting for one held elsewhere.
+SELECT id FROM scheduled_jobs WHERE id = ANY(%(ids)s::text[]) ORDER BY id FOR UPDATE SKIP LOCKED;
 
 -- name: enqueue
 -- FOR KEY SHARE holds the job against a concurrent delete_job until this request is committed;
