@@ -13,14 +13,13 @@ Conventions shared by all methods:
 
 from __future__ import annotations
 
-import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from pulse.errors import NotFoundError, StoreError, StoreUnavailableError
+from pulse.errors import NotFoundError
 from pulse.events import EventBridge, EventHub
 from pulse.models import (
     Execution,
@@ -50,6 +49,23 @@ class Firing:
     new_next_run_at: datetime | None  # None: the schedule never fires again
     request: RunRequest
     forbid_overlap: bool
+
+
+def fire_rounds(firings: Sequence[Firing], held: Collection[str] | None = None) -> list[list[int]]:
+    """The indexes of ``firings`` grouped into rounds to fire one after another, each holding at
+    most one firing of a job, in their order: a job's second slot in one call then sees its
+    first one's outcome. Firings of jobs not in ``held`` (when given) are left out."""
+    rounds: list[list[int]] = []
+    seen: dict[str, int] = {}
+    for i, f in enumerate(firings):
+        if held is not None and f.job_id not in held:
+            continue
+        n = seen.get(f.job_id, 0)
+        seen[f.job_id] = n + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append(i)
+    return rounds
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,28 +187,18 @@ class Store(ABC):
         """Claim up to ``limit`` queued run requests, oldest first, for ``node_id``. Each request
         is claimed by one caller only, however many nodes claim at once."""
 
-    @abstractmethod
     async def start_execution(self, execution: Execution) -> Execution:
         """Insert the ``running`` execution of a claimed run request (``async_job_id``), mark the
-        request running, and set the job's ``last_run_at`` and ``last_execution_id``."""
+        request running, and set the job's ``last_run_at`` and ``last_execution_id``. Raises
+        NotFoundError if the job was deleted since the claim."""
+        if not await self.start_executions([execution]):
+            raise NotFoundError("job", execution.scheduled_job_id)
+        return execution
 
+    @abstractmethod
     async def start_executions(self, executions: Sequence[Execution]) -> list[Execution]:
-        """``start_execution`` for each of a claimed batch (backends may do it in one write).
-        Returns those recorded: one whose job was deleted since the claim is not, and must not
-        run."""
-        results = await asyncio.gather(
-            *(self.start_execution(e) for e in executions), return_exceptions=True
-        )
-        started = []
-        for execution, result in zip(executions, results, strict=True):
-            if isinstance(result, StoreUnavailableError):
-                raise result
-            if isinstance(result, NotFoundError | StoreError):
-                continue  # the job is gone (a foreign key refused the execution)
-            if isinstance(result, BaseException):
-                raise result
-            started.append(execution)
-        return started
+        """``start_execution`` for each of a claimed batch, in one write. Returns those recorded:
+        one whose job was deleted since the claim is not, and must not run."""
 
     @abstractmethod
     async def append_logs(self, execution_id: str, chunks: Sequence[LogChunk]) -> None:

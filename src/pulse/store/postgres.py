@@ -40,7 +40,15 @@ from pulse.models import (
     Schedule,
 )
 from pulse.store import queries
-from pulse.store.base import DueSlot, ExecutionEnd, FireOutcome, Firing, NodeInfo, Store
+from pulse.store.base import (
+    DueSlot,
+    ExecutionEnd,
+    FireOutcome,
+    Firing,
+    NodeInfo,
+    Store,
+    fire_rounds,
+)
 from pulse.store.rows import (
     chunk_from,
     execution_from,
@@ -81,20 +89,9 @@ async def _fire_held(
     conn: Connection, firings: Sequence[Firing], held: set[str]
 ) -> list[FireOutcome]:
     """Fire ``firings`` whose jobs this transaction holds locked (``held``; the others are
-    lost), with fire_locked. A job's second slot in one call must see its first one's outcome:
-    the firings go in rounds, each holding at most one firing of a job, in their order."""
+    lost), with fire_locked, in rounds (see :func:`fire_rounds`)."""
     outcomes = [FireOutcome.LOST] * len(firings)
-    rounds: list[list[int]] = []
-    seen: dict[str, int] = {}
-    for i, f in enumerate(firings):
-        if f.job_id not in held:
-            continue
-        n = seen.get(f.job_id, 0)
-        seen[f.job_id] = n + 1
-        if n == len(rounds):
-            rounds.append([])
-        rounds[n].append(i)
-    for members in rounds:
+    for members in fire_rounds(firings, held):
         rows = [
             {
                 **run_request_row(firings[i].request),
@@ -389,11 +386,6 @@ class PostgresStore(Store):
         rows = await self._all(Q["claim_run_requests"], params)
         rows.sort(key=lambda r: (r["created_at"], r["queue_seq"]))  # RETURNING has no order
         return [run_request_from(r) for r in rows]
-
-    async def start_execution(self, execution: Execution) -> Execution:
-        if not await self.start_executions([execution]):
-            raise NotFoundError("job", execution.scheduled_job_id)
-        return execution
 
     async def start_executions(self, executions: Sequence[Execution]) -> list[Execution]:
         if not executions:

@@ -40,7 +40,15 @@ from pulse.models import (
     Trigger,
 )
 from pulse.store import queries
-from pulse.store.base import DueSlot, ExecutionEnd, FireOutcome, Firing, NodeInfo, Store
+from pulse.store.base import (
+    DueSlot,
+    ExecutionEnd,
+    FireOutcome,
+    Firing,
+    NodeInfo,
+    Store,
+    fire_rounds,
+)
 from pulse.store.rows import (
     chunk_from,
     execution_from,
@@ -339,16 +347,7 @@ class SQLiteStore(Store):
         return await self._read(read)
 
     async def fire(self, firings: Sequence[Firing]) -> list[FireOutcome]:
-        # A job's second slot in one call must see its first one's outcome: the firings go in
-        # rounds, each holding at most one firing of a job, in their order.
-        rounds: list[list[int]] = []
-        seen: dict[str, int] = {}
-        for i, f in enumerate(firings):
-            n = seen.get(f.job_id, 0)
-            seen[f.job_id] = n + 1
-            if n == len(rounds):
-                rounds.append([])
-            rounds[n].append(i)
+        rounds = fire_rounds(firings)
         rows = [
             [
                 f.job_id,
@@ -430,11 +429,6 @@ class SQLiteStore(Store):
             )
         reqs.sort(key=lambda r: (r.created_at, r.id))
         return reqs
-
-    async def start_execution(self, execution: Execution) -> Execution:
-        if not await self.start_executions([execution]):
-            raise NotFoundError("job", execution.scheduled_job_id)
-        return execution
 
     async def start_executions(self, executions: Sequence[Execution]) -> list[Execution]:
         if not executions:
