@@ -7,7 +7,9 @@ Every error Pulse raises derives from :class:`PulseError`::
     ├── InvalidInputError      a field has a value Pulse cannot accept
     ├── ConflictError          the request is valid but clashes with the current state
     └── StoreError             the store failed; the driver's exception is the cause
-        └── StoreUnavailableError   the database cannot be reached right now
+        ├── StoreUnavailableError   the database cannot be reached or written right now
+        │   └── StoreFullError      the disk (or the database's quota) is full
+        └── StoreCorruptError       the database file is damaged; Pulse refuses to start on it
 
 A user's job failing is not an error of Pulse: it is recorded as a ``failed`` execution.
 """
@@ -47,3 +49,12 @@ class StoreError(PulseError):
 
 class StoreUnavailableError(StoreError):
     """The database cannot be reached; the operation may succeed later."""
+
+
+class StoreFullError(StoreUnavailableError):
+    """The disk holding the database is full: writes fail until space is freed, reads still
+    work. Like an outage, it passes by itself once space returns."""
+
+
+class StoreCorruptError(StoreError):
+    """The database is damaged (its integrity check fails); Pulse will not serve from it."""
