@@ -14,7 +14,8 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from pulse.api import errors, executions, jobs, ws
-from pulse.api.security import SecurityMiddleware
+from pulse.api.guard import BodyMiddleware, GuardMiddleware
+from pulse.api.security import SecurityMiddleware, redact_tokens_in_server_logs
 
 if TYPE_CHECKING:
     from pulse.app import Pulse
@@ -62,7 +63,12 @@ def create_app(pulse: Pulse, *, manage_lifecycle: bool = True) -> FastAPI:
         return {"status": "ok", "node_id": pulse.engine.node_id}
 
     _mount_ui(app)
+    # The last added runs first: the guard, then the security checks, then the body limits (so
+    # that no body is read for a caller who would be refused anyway).
+    app.add_middleware(BodyMiddleware)
     app.add_middleware(SecurityMiddleware, settings=pulse.settings)
+    app.add_middleware(GuardMiddleware)
+    redact_tokens_in_server_logs()
     return app
 
 

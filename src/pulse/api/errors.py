@@ -1,8 +1,25 @@
-"""Mapping of errors to HTTP responses, in one place. Bodies are
-``{"detail": "<field>: <reason>", "errors": [{"field": …, "message": …}]}``."""
+"""Mapping of errors to HTTP responses, in one place. Every error answer, whatever its status, is
+``{"detail": "<field>: <reason>", "errors": [{"field": …, "message": …}]}``.
+
+=====================================  ======
+error                                  status
+=====================================  ======
+``NotFoundError``, unknown path        404
+``InvalidInputError``, bad request     422
+``ConflictError``                      409
+``StoreFullError``                     507
+``StoreUnavailableError``              503
+``StoreCorruptError``, other store     503
+anything unexpected                    500 (logged with its traceback, never sent)
+=====================================  ======
+
+Security refusals (401, 403, 421) come from :mod:`pulse.api.security`; 413 and malformed JSON
+from :mod:`pulse.api.guard`.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -16,19 +33,66 @@ from pulse.errors import (
     InvalidInputError,
     NotFoundError,
     PulseError,
+    StoreCorruptError,
+    StoreError,
+    StoreFullError,
     StoreUnavailableError,
 )
 
 log = logging.getLogger("pulse.api")
 
 
+def clean(text: str) -> str:
+    """``text`` safe to encode as UTF-8: lone surrogates (which a client can smuggle in through
+    JSON escapes, e.g. in a field name) become U+FFFD, so that rendering an error never fails."""
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
 def error_body(detail: str, errors: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    return {"detail": detail, "errors": errors or []}
+    return {
+        "detail": clean(detail),
+        "errors": [{k: clean(v) for k, v in e.items()} for e in errors or []],
+    }
 
 
-def error_response(status: int, detail: str, field: str | None = None) -> JSONResponse:
-    errors = [{"field": field, "message": detail.removeprefix(f"{field}: ")}] if field else []
-    return JSONResponse(error_body(detail, errors), status_code=status)
+def error_bytes(detail: str, errors: list[dict[str, str]] | None = None) -> bytes:
+    """The error body encoded, for middleware that answers without a response class."""
+    return json.dumps(error_body(detail, errors), ensure_ascii=False).encode()
+
+
+def field_errors(field: str | None, detail: str) -> list[dict[str, str]]:
+    return [{"field": field, "message": detail.removeprefix(f"{field}: ")}] if field else []
+
+
+def error_response(
+    status: int, detail: str, field: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        error_body(detail, field_errors(field, detail)), status_code=status, headers=headers
+    )
+
+
+def store_error_response(exc: StoreError) -> JSONResponse:
+    """503 or 507 for a failing store, naming the cause but not the driver's message (which can
+    quote data or connection details); the whole error goes to the server log."""
+    if isinstance(exc, StoreFullError):
+        log.warning("store full: %s", exc)
+        return error_response(
+            507, "the disk holding the database is full: free space, then try again"
+        )
+    retry = {"retry-after": "5"}
+    if isinstance(exc, StoreUnavailableError):
+        log.warning("store unavailable: %s", exc)
+        return error_response(503, "the database is unavailable, try again shortly", None, retry)
+    if isinstance(exc, StoreCorruptError):
+        log.error("store corrupt: %s", exc, exc_info=exc)
+        return error_response(503, "the database is damaged: restore it or start on a new one")
+    log.error("store failed: %s", exc, exc_info=exc)
+    return error_response(503, "the database failed; details are in the server log", None, retry)
+
+
+def internal_error_response() -> JSONResponse:
+    return error_response(500, "internal error; details are in the server log")
 
 
 def _field_of(loc: tuple[Any, ...]) -> str:
@@ -50,7 +114,10 @@ def _validation_message(err: dict[str, Any]) -> tuple[str, str]:
         return field, f"must be one of {expected}"
     if kind in ("model_attributes_type", "dict_type") and field == "body":
         return "body", "must be a JSON object"
-    return field, str(err.get("msg", "is invalid")).removeprefix("Value error, ")
+    if kind == "string_pattern_mismatch" and field in ("job_id", "execution_id"):
+        return field, "must be an id: letters, digits and _, at most 64 characters"
+    message = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
+    return field, message.replace("Input should be", "must be", 1)
 
 
 def install(app: FastAPI) -> None:
@@ -75,18 +142,20 @@ def install(app: FastAPI) -> None:
     async def _conflict(_: Request, exc: ConflictError) -> JSONResponse:
         return error_response(409, str(exc))
 
-    @app.exception_handler(StoreUnavailableError)
-    async def _unavailable(_: Request, exc: StoreUnavailableError) -> JSONResponse:
-        return error_response(503, f"the database is unavailable, try again shortly ({exc})")
+    @app.exception_handler(StoreError)
+    async def _store(_: Request, exc: StoreError) -> JSONResponse:
+        return store_error_response(exc)
 
     @app.exception_handler(PulseError)
     async def _pulse_error(_: Request, exc: PulseError) -> JSONResponse:
         log.error("request failed: %s", exc, exc_info=exc)
-        return error_response(500, f"internal error: {exc}")
+        return internal_error_response()
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         if exc.status_code == 404 and detail == "Not Found":
             detail = "no such endpoint"
+        elif exc.status_code == 405 and detail == "Method Not Allowed":
+            detail = "this endpoint does not answer that method"
         return JSONResponse(error_body(detail), status_code=exc.status_code, headers=exc.headers)

@@ -11,22 +11,26 @@ from starlette.responses import StreamingResponse
 
 from pulse.api.deps import PulseDep
 from pulse.api.schemas import (
-    ERROR_RESPONSES,
+    INT64_MAX,
     ExecutionDetail,
+    ExecutionId,
     LogChunkOut,
     LogChunksResponse,
+    error_responses,
     execution_dict,
 )
 
 router = APIRouter(tags=["executions"])
 
+ONE = error_responses(404, 422, not_found="No execution has this id.")
+
 
 @router.get(
     "/executions/{execution_id}",
-    responses={200: {"model": ExecutionDetail}, **ERROR_RESPONSES},
+    responses={200: {"model": ExecutionDetail}, **ONE},
     response_class=StreamingResponse,
 )
-async def get_execution(execution_id: str, pulse: PulseDep) -> StreamingResponse:
+async def get_execution(execution_id: ExecutionId, pulse: PulseDep) -> StreamingResponse:
     """The execution with its whole log in ``logs``. The body is streamed, so a large log costs
     the server constant memory."""
     execution = await pulse.store.get_execution(execution_id)
@@ -44,9 +48,9 @@ async def get_execution(execution_id: str, pulse: PulseDep) -> StreamingResponse
 @router.get(
     "/executions/{execution_id}/logs",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/plain": {}}}, **ERROR_RESPONSES},
+    responses={200: {"content": {"text/plain": {}}}, **ONE},
 )
-async def get_logs(execution_id: str, pulse: PulseDep) -> StreamingResponse:
+async def get_logs(execution_id: ExecutionId, pulse: PulseDep) -> StreamingResponse:
     """The whole log as plain text, streamed chunk by chunk."""
     await pulse.store.get_execution(execution_id)  # 404 before the stream starts
 
@@ -64,12 +68,14 @@ async def get_logs(execution_id: str, pulse: PulseDep) -> StreamingResponse:
 @router.get(
     "/executions/{execution_id}/log-chunks",
     response_model=LogChunksResponse,
-    responses=ERROR_RESPONSES,
+    responses=ONE,
 )
 async def get_log_chunks(
-    execution_id: str,
+    execution_id: ExecutionId,
     pulse: PulseDep,
-    after_seq: Annotated[int, Query(ge=0, description="Return chunks after this one.")] = 0,
+    after_seq: Annotated[
+        int, Query(ge=0, le=INT64_MAX, description="Return chunks after this one, 0 to 2^63-1.")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> LogChunksResponse:
     """Log chunks in order, for incremental reading (``pulse logs --follow``, the UI)."""

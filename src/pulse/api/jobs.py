@@ -8,15 +8,18 @@ from fastapi import APIRouter, Query, Response
 
 from pulse.api.deps import PulseDep
 from pulse.api.schemas import (
-    ERROR_RESPONSES,
+    WRITE,
     ExecutionStatus,
     JobCreate,
+    JobId,
     JobOut,
     JobUpdate,
     ListExecutionsResponse,
     ListJobsResponse,
+    Offset,
     PulseExecution,
     TriggerResponse,
+    error_responses,
 )
 from pulse.events import JobChanged
 from pulse.jobs import change_job, new_job
@@ -24,15 +27,21 @@ from pulse.models import ExecutionStatus as Status
 
 router = APIRouter(tags=["jobs"])
 
+_NO_JOB = "No job has this id."
+ONE = error_responses(404, 422, not_found=_NO_JOB)
+"""A call on one job, without a body."""
+CHANGE = error_responses(404, 422, 507, not_found=_NO_JOB)
+"""A call that changes one job, without a body."""
 
-@router.get("/jobs", response_model=ListJobsResponse)
+
+@router.get("/jobs", response_model=ListJobsResponse, responses=error_responses())
 async def list_jobs(pulse: PulseDep) -> ListJobsResponse:
     """Every job, with its last execution's status and duration."""
     jobs = await pulse.store.list_jobs()
     return ListJobsResponse(jobs=[JobOut.of(j) for j in jobs], count=len(jobs))
 
 
-@router.post("/jobs", status_code=201, response_model=JobOut, responses=ERROR_RESPONSES)
+@router.post("/jobs", status_code=201, response_model=JobOut, responses=WRITE)
 async def create_job(body: JobCreate, pulse: PulseDep) -> JobOut:
     """Create a job: a name, a schedule (``cron`` + ``timezone`` or ``interval_seconds``) and
     a target (``command`` or ``handler``)."""
@@ -42,13 +51,17 @@ async def create_job(body: JobCreate, pulse: PulseDep) -> JobOut:
     return JobOut.of(job)
 
 
-@router.get("/jobs/{job_id}", response_model=JobOut, responses=ERROR_RESPONSES)
-async def get_job(job_id: str, pulse: PulseDep) -> JobOut:
+@router.get("/jobs/{job_id}", response_model=JobOut, responses=ONE)
+async def get_job(job_id: JobId, pulse: PulseDep) -> JobOut:
     return JobOut.of(await pulse.store.get_job(job_id))
 
 
-@router.patch("/jobs/{job_id}", response_model=JobOut, responses=ERROR_RESPONSES)
-async def update_job(job_id: str, body: JobUpdate, pulse: PulseDep) -> JobOut:
+@router.patch(
+    "/jobs/{job_id}",
+    response_model=JobOut,
+    responses={**WRITE, **error_responses(404, not_found=_NO_JOB)},
+)
+async def update_job(job_id: JobId, body: JobUpdate, pulse: PulseDep) -> JobOut:
     """Change any of the fields given; a new schedule starts counting from now."""
     job = await pulse.store.get_job(job_id)
     changed = change_job(job, body.model_dump(exclude_unset=True), pulse.clock.now())
@@ -57,21 +70,21 @@ async def update_job(job_id: str, body: JobUpdate, pulse: PulseDep) -> JobOut:
     return JobOut.of(job)
 
 
-@router.delete("/jobs/{job_id}", status_code=204, responses=ERROR_RESPONSES)
-async def delete_job(job_id: str, pulse: PulseDep) -> Response:
+@router.delete("/jobs/{job_id}", status_code=204, responses=CHANGE)
+async def delete_job(job_id: JobId, pulse: PulseDep) -> Response:
     """Delete the job and its history."""
     await pulse.store.delete_job(job_id)
     pulse.jobs_changed(JobChanged(job_id, "deleted"))
     return Response(status_code=204)
 
 
-@router.post("/jobs/{job_id}/pause", response_model=JobOut, responses=ERROR_RESPONSES)
-async def pause_job(job_id: str, pulse: PulseDep) -> JobOut:
+@router.post("/jobs/{job_id}/pause", response_model=JobOut, responses=CHANGE)
+async def pause_job(job_id: JobId, pulse: PulseDep) -> JobOut:
     return await _set_state(pulse, job_id, "paused")
 
 
-@router.post("/jobs/{job_id}/resume", response_model=JobOut, responses=ERROR_RESPONSES)
-async def resume_job(job_id: str, pulse: PulseDep) -> JobOut:
+@router.post("/jobs/{job_id}/resume", response_model=JobOut, responses=CHANGE)
+async def resume_job(job_id: JobId, pulse: PulseDep) -> JobOut:
     """Resume; slots missed while paused do not run."""
     return await _set_state(pulse, job_id, "active")
 
@@ -87,9 +100,9 @@ async def _set_state(pulse: PulseDep, job_id: str, state: str) -> JobOut:
     "/jobs/{job_id}/trigger",
     status_code=202,
     response_model=TriggerResponse,
-    responses=ERROR_RESPONSES,
+    responses=CHANGE,
 )
-async def trigger_job(job_id: str, pulse: PulseDep) -> TriggerResponse:
+async def trigger_job(job_id: JobId, pulse: PulseDep) -> TriggerResponse:
     """Run the job now. The answer names the execution that will record the run."""
     job = await pulse.store.get_job(job_id)
     request = await pulse.engine.trigger(job)
@@ -98,14 +111,12 @@ async def trigger_job(job_id: str, pulse: PulseDep) -> TriggerResponse:
     )
 
 
-@router.get(
-    "/jobs/{job_id}/executions", response_model=ListExecutionsResponse, responses=ERROR_RESPONSES
-)
+@router.get("/jobs/{job_id}/executions", response_model=ListExecutionsResponse, responses=ONE)
 async def list_executions(
-    job_id: str,
+    job_id: JobId,
     pulse: PulseDep,
     limit: Annotated[int, Query(ge=1, le=500, description="Page size, 1 to 500.")] = 50,
-    offset: Annotated[int, Query(ge=0, description="Executions to skip.")] = 0,
+    offset: Offset = 0,
     status: Annotated[ExecutionStatus | None, Query(description="Only this status.")] = None,
 ) -> ListExecutionsResponse:
     """A page of the job's executions, newest first (the seed's list)."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Path, Query
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
+from pulse import jobs
+from pulse.api.guard import MAX_BODY_BYTES
 from pulse.clock import format_ts
 from pulse.models import Execution, Job, LogChunk
 from pulse.schedules import describe
@@ -18,32 +21,112 @@ TriggerKind = Literal["schedule", "manual", "rerun", "retry"]
 LogStream = Literal["stdout", "stderr", "log", "system"]
 
 
+TEXT_RULE = "No NUL characters and no lone UTF-16 surrogates (422 naming the field)."
+
+PositiveInterval = Annotated[
+    StrictInt,
+    Field(
+        gt=0,
+        le=jobs.MAX_INTERVAL_SECONDS,
+        description=(
+            "Fixed interval in seconds, instead of cron: a JSON integer (not a boolean, not a"
+            f" string), 1 to {jobs.MAX_INTERVAL_SECONDS} (10 years)."
+        ),
+    ),
+]
+Timeout = Annotated[
+    float,
+    Field(
+        strict=True,
+        gt=0,
+        le=jobs.MAX_TIMEOUT_SECONDS,
+        allow_inf_nan=False,
+        description=(
+            "Seconds a run may take before its process group is killed and it fails: a finite"
+            f" number above 0, at most {jobs.MAX_TIMEOUT_SECONDS:.0f} (30 days)."
+        ),
+    ),
+]
+EnvName = Annotated[
+    str,
+    StringConstraints(
+        min_length=1, max_length=jobs.MAX_ENV_NAME_CHARS, pattern=f"^{jobs.ENV_NAME.pattern}$"
+    ),
+]
+
+
 class JobFields(BaseModel):
     """Fields of a job a client may set."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(None, description="Human name, unique or not.")
-    description: str | None = None
+    name: str | None = Field(
+        None,
+        max_length=jobs.MAX_NAME_CHARS,
+        description=f"Human name, unique or not, not blank. {TEXT_RULE}",
+    )
+    description: str | None = Field(
+        None, max_length=jobs.MAX_DESCRIPTION_CHARS, description=TEXT_RULE
+    )
     cron: str | None = Field(
         None,
+        max_length=jobs.MAX_CRON_CHARS,
         description="5-field cron expression or a macro such as @daily.",
         examples=["*/5 * * * *"],
     )
-    timezone: str | None = Field(None, description="IANA time zone of the cron expression.")
-    interval_seconds: int | None = Field(None, description="Fixed interval, instead of cron.")
-    command: str | None = Field(None, description="Shell command to run.")
-    cwd: str | None = None
-    env: dict[str, str] | None = None
-    handler: str | None = Field(None, description="Name of a registered Python handler.")
-    payload: Any = None
-    timeout_seconds: float | None = None
+    timezone: str | None = Field(
+        None,
+        max_length=jobs.MAX_TIMEZONE_CHARS,
+        description=(
+            "IANA time zone of the cron expression (default UTC). Refused with an interval"
+            " schedule, where it would mean nothing. An empty name is refused; on a change, null"
+            " resets it to UTC."
+        ),
+    )
+    interval_seconds: PositiveInterval | None = None
+    command: str | None = Field(
+        None,
+        max_length=jobs.MAX_COMMAND_BYTES,
+        description=(
+            f"Shell command to run, at most {jobs.MAX_COMMAND_BYTES} bytes as UTF-8. {TEXT_RULE}"
+        ),
+    )
+    cwd: str | None = Field(
+        None,
+        max_length=jobs.MAX_CWD_BYTES,
+        description=f"Working directory of the command, at most {jobs.MAX_CWD_BYTES} bytes.",
+    )
+    env: dict[EnvName, str] | None = Field(
+        None,
+        max_length=jobs.MAX_ENV_VARS,
+        description=(
+            f"Environment variables added for the command: at most {jobs.MAX_ENV_VARS}; names"
+            f" of {jobs.ENV_NAME_RULE}, at most {jobs.MAX_ENV_NAME_CHARS} characters; values at"
+            f" most {jobs.MAX_ENV_VALUE_BYTES} bytes. {TEXT_RULE}"
+        ),
+    )
+    handler: str | None = Field(
+        None,
+        max_length=jobs.MAX_HANDLER_CHARS,
+        description="Name of a registered Python handler.",
+    )
+    payload: Any = Field(
+        None,
+        description=(
+            "JSON given to the handler: nested at most"
+            f" {jobs.MAX_PAYLOAD_DEPTH} levels, at most {jobs.MAX_PAYLOAD_BYTES} bytes as compact"
+            f" JSON, finite numbers only. {TEXT_RULE.removesuffix('.')}, in keys and values."
+        ),
+    )
+    timeout_seconds: Timeout | None = None
     overlap: Overlap | None = None
     state: JobState | None = None
 
 
 class JobCreate(JobFields):
-    name: str = Field(description="Human name.")
+    name: str = Field(
+        max_length=jobs.MAX_NAME_CHARS, description=f"Human name, not blank. {TEXT_RULE}"
+    )
 
 
 class JobUpdate(JobFields):
@@ -182,11 +265,60 @@ class ErrorResponse(BaseModel):
     errors: list[FieldError] = []
 
 
-# The error answers every endpoint that takes an id or input may give, for the OpenAPI document.
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorResponse},
-    422: {"model": ErrorResponse},
+_ERRORS: dict[int, str] = {
+    400: "The request could not be read (for instance the client stopped sending its body).",
+    401: (
+        "The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs"
+        " `Authorization: Bearer <token>`."
+    ),
+    403: "Refused: the request comes from another browser origin (cross-site request).",
+    404: "Nothing has this id.",
+    413: f"The request body is larger than {MAX_BODY_BYTES} bytes.",
+    421: (
+        "The Host header names a host this server does not answer to (a guard against DNS"
+        " rebinding; PULSE_ALLOWED_HOSTS adds names)."
+    ),
+    422: (
+        "Invalid input: `errors` names each field at fault and why. Texts must be valid Unicode"
+        " without NUL, numbers finite and of the documented type (no booleans as numbers), JSON"
+        " without NaN or Infinity, every field within its documented limit; ids are letters,"
+        " digits and `_`."
+    ),
+    503: (
+        "The database is unavailable, damaged or failing; nothing was changed. Try again"
+        " shortly (see `Retry-After`)."
+    ),
+    507: "The disk holding the database is full: nothing was changed until space is freed.",
 }
+_ALWAYS = (401, 403, 421, 503)
+
+
+def error_responses(*codes: int, not_found: str | None = None) -> dict[int | str, dict[str, Any]]:
+    """The error answers an operation may give, for the OpenAPI document: those of every call
+    (token, origin, host, database) and ``codes``. ``not_found`` says what a 404 means."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for code in sorted({*_ALWAYS, *codes}):
+        text = not_found if code == 404 and not_found else _ERRORS[code]
+        out[code] = {"model": ErrorResponse, "description": text}
+    return out
+
+
+READ = error_responses(422)
+"""A read without an id (only its query string can be invalid)."""
+WRITE = error_responses(400, 413, 422, 507)
+"""A call that takes a JSON body and writes."""
+
+INT64_MAX = 2**63 - 1
+ID_PATTERN = r"^[A-Za-z0-9_]{1,64}$"
+ID_RULE = "letters, digits and _, at most 64 characters (422 otherwise)"
+JobId = Annotated[str, Path(pattern=ID_PATTERN, description=f"A job id (`SPJ_…`): {ID_RULE}.")]
+ExecutionId = Annotated[
+    str, Path(pattern=ID_PATTERN, description=f"An execution id (`PX_…`): {ID_RULE}.")
+]
+Offset = Annotated[
+    int,
+    Query(ge=0, le=INT64_MAX, description="Executions to skip, 0 to 2^63-1."),
+]
 
 
 def execution_dict(e: Execution) -> dict[str, Any]:

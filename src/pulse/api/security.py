@@ -7,20 +7,58 @@ A job can run shell commands, so whoever can drive the API has a shell. The midd
 * requests a browser sends from another origin (``Origin`` that is not ours; CSRF);
 * API bodies that are not JSON (a cross-site HTML form can only send form encodings);
 * API and WebSocket calls without the API token, when one is set.
+
+A token given in a WebSocket URL (``?token=``, as browsers cannot set headers there) would be
+written to the server's log with the path; :func:`redact_tokens_in_server_logs` hides it.
 """
 
 from __future__ import annotations
 
 import hmac
-import json
+import logging
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from pulse.api.errors import error_bytes
 from pulse.settings import LOOPBACK, Settings
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+_TOKEN_IN_QUERY = re.compile(r"([?&]token=)[^&\s\"']*", re.IGNORECASE)
+# uvicorn logs WebSocket handshakes on its error logger and HTTP requests on its access logger,
+# each with the path and query string.
+_SERVER_LOGGERS = ("uvicorn.error", "uvicorn.access")
+
+
+def redact_token(text: str) -> str:
+    """``text`` with the value of any ``token=`` query parameter replaced by ``[redacted]``."""
+    return _TOKEN_IN_QUERY.sub(r"\1[redacted]", text)
+
+
+class TokenRedactingFilter(logging.Filter):
+    """Rewrites log records so that a URL's ``?token=`` never reaches a log handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact_token(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_token(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {
+                k: redact_token(v) if isinstance(v, str) else v for k, v in record.args.items()
+            }
+        return True
+
+
+def redact_tokens_in_server_logs() -> None:
+    """Install :class:`TokenRedactingFilter` on uvicorn's loggers, once. Logger filters
+    survive uvicorn's own logging set-up, which replaces handlers but keeps filters."""
+    for name in _SERVER_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, TokenRedactingFilter) for f in logger.filters):
+            logger.addFilter(TokenRedactingFilter())
 
 
 def _hostname(hostport: str) -> str:
@@ -108,4 +146,4 @@ class SecurityMiddleware:
 def _body(detail: str) -> bytes:
     field = detail.split(":", 1)[0] if detail.startswith("content-type:") else None
     errors = [{"field": field, "message": detail.split(": ", 1)[1]}] if field else []
-    return json.dumps({"detail": detail, "errors": errors}).encode()
+    return error_bytes(detail, errors)
