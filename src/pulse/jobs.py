@@ -97,7 +97,10 @@ def check_json(field: str, value: object, max_depth: int) -> None:
                 for key, sub in item.items():
                     if not isinstance(key, str):
                         raise InvalidInputError(path or "body", "object keys must be strings")
-                    check_text(_child(path, key) or "body", key)
+                    try:
+                        check_text(path or "body", key)
+                    except InvalidInputError as e:
+                        raise InvalidInputError(e.field, f"object keys {e.reason}") from None
                     stack.append((_child(path, key), sub, depth + 1))
             else:
                 stack.extend((_child(path, i), sub, depth + 1) for i, sub in enumerate(item))

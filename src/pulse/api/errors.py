@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -40,12 +41,13 @@ from pulse.errors import (
 )
 
 log = logging.getLogger("pulse.api")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def clean(text: str) -> str:
     """``text`` safe to encode as UTF-8: lone surrogates (which a client can smuggle in through
     JSON escapes, e.g. in a field name) become U+FFFD, so that rendering an error never fails."""
-    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def error_body(detail: str, errors: list[dict[str, str]] | None = None) -> dict[str, Any]:
