@@ -6,20 +6,32 @@ as output arrives; past it, lines go to a bounded in-memory tail (the other half
 the oldest tail lines are dropped as new ones come. When the execution ends, a marker saying how
 many bytes were dropped is stored, then the tail. Memory stays within the cap whatever the job
 prints, and the disk within the cap plus the marker.
+
+A store that fails (disk full, database away, I/O error) never stops the job: output waits in a
+retry buffer of at most ``RETRY_BYTES`` per execution, written again on a timer with backoff;
+what does not fit is dropped and counted. Once a write succeeds, a ``[pulse]`` line saying how
+many bytes could not be stored, and why, is stored where they went missing. A store that is only
+slow holds the writer back instead (``needs_flush``), so memory stays bounded either way.
 """
 
 from __future__ import annotations
 
 import asyncio
 import codecs
+import logging
 from collections import deque
+from collections.abc import Coroutine
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pulse.clock import Clock, format_ts
-from pulse.errors import StoreUnavailableError
+from pulse.errors import StoreFullError, StoreUnavailableError
 from pulse.events import EventHub, LogLines
 from pulse.models import LogChunk, LogStream
 from pulse.store.base import Store
+
+log = logging.getLogger("pulse.capture")
 
 _TAGS = {
     LogStream.STDOUT: "",
@@ -31,11 +43,42 @@ MAX_LINE = 64 * 1024  # a longer line is split, so one endless line cannot grow 
 CHUNK_BYTES = 64 * 1024  # consecutive lines of one stream are stored together up to this size
 FLUSH_BYTES = 256 * 1024  # pending output that makes the writer wait for the store
 FLUSH_SECONDS = 0.25
+# While the store fails, this much of an execution's output is kept to be written later; past
+# it output is dropped (and counted) until a write succeeds.
+RETRY_BYTES = 4 * FLUSH_BYTES
+RETRY_MAX_SECONDS = 5.0  # the longest wait between two writes to a failing store
+
+_Item = tuple[datetime, LogStream, str, int]  # when, stream, text (whole lines), its UTF-8 size
+
+
+@dataclass(slots=True)
+class _Gap:
+    """Output dropped because the store failed; stored as one marker line where it was."""
+
+    ts: datetime
+    size: int
+    cause: str
+
+    def item(self) -> _Item:
+        text = format_lines(
+            self.ts,
+            LogStream.SYSTEM,
+            [f"… {self.size} bytes of output could not be stored ({self.cause}) …"],
+        )
+        return (self.ts, LogStream.SYSTEM, text, _size(text))
 
 
 def format_lines(ts: datetime, stream: LogStream, lines: list[str]) -> str:
     prefix = f"[{format_ts(ts)}] {_TAGS[stream]}"
     return "".join(f"{prefix}{line}\n" for line in lines)
+
+
+def _cause(error: BaseException) -> str:
+    if isinstance(error, StoreFullError):
+        return "disk full"
+    if isinstance(error, StoreUnavailableError):
+        return "database unavailable"
+    return str(error) or type(error).__name__
 
 
 class FlushRound:
@@ -82,10 +125,13 @@ class LogSink:
         self._seq = 0
         self._stored = 0
         self.total_bytes = 0
-        self.dropped_bytes = 0
-        self._pending: list[tuple[datetime, LogStream, str, int]] = []
+        self._cap_dropped = 0  # bytes the cap left out (between head and tail)
+        self._fault_dropped = 0  # bytes the store could not take
+        # Output to store, in order; a _Gap stands where output was dropped.
+        self._pending: list[_Item | _Gap] = []
         self._pending_bytes = 0
-        self._tail: deque[tuple[datetime, LogStream, str, int]] = deque()
+        self._writing_bytes = 0  # taken from _pending by the write in progress
+        self._tail: deque[_Item] = deque()
         self._tail_bytes = 0
         self._in_tail = False
         self.last_line: dict[LogStream, str] = {}
@@ -94,8 +140,28 @@ class LogSink:
         self._round = flush_round
         self._in_round = False
         self._timer: asyncio.TimerHandle | None = None
-        self._flusher: asyncio.Task[None] | None = None
+        self._flushers: set[asyncio.Task[None]] = set()  # held: the loop keeps tasks weakly
         self._lock = asyncio.Lock()
+        # Failure mode: set by a failed write, cleared by the next one that succeeds.
+        self._failure: str | None = None  # the cause, as the marker says it
+        self._dropping = False  # the retry buffer overflowed: drop until a write succeeds
+        self._retry_delay = FLUSH_SECONDS
+        self._retry_timer: asyncio.TimerHandle | None = None
+
+    @property
+    def dropped_bytes(self) -> int:
+        """Output not stored: left out by the cap, or dropped while the store failed."""
+        return self._cap_dropped + self._fault_dropped
+
+    @property
+    def buffered_bytes(self) -> int:
+        """Output held in memory to be stored (the tail of a capped log aside)."""
+        return self._pending_bytes + self._writing_bytes
+
+    @property
+    def store_failing(self) -> bool:
+        """The last write failed; output goes to the retry buffer until one succeeds."""
+        return self._failure is not None
 
     # -- input --------------------------------------------------------------------------------
     def write_lines(self, stream: LogStream, lines: list[str], ts: datetime | None = None) -> None:
@@ -113,11 +179,9 @@ class LogSink:
         size = _size(text)
         self.total_bytes += size
         if not self._in_tail:
-            room = self._head_budget - self._stored - self._pending_bytes
+            room = self._head_budget - self._stored - self.buffered_bytes
             if size <= room:
-                self._pending.append((when, stream, text, size))
-                self._pending_bytes += size
-                self._ensure_flusher()
+                self._add((when, stream, text, size))
                 return
             # The head fills up within this block: keep the lines that fit, the rest is tail.
             self._in_tail = True
@@ -130,15 +194,34 @@ class LogSink:
                 used += n
                 fit += 1
             if fit:
-                head = format_lines(when, stream, lines[:fit])
-                self._pending.append((when, stream, head, used))
-                self._pending_bytes += used
+                self._add((when, stream, format_lines(when, stream, lines[:fit]), used))
                 text = format_lines(when, stream, lines[fit:])
                 size -= used
         self._publish(when, stream, text, None)
         self._tail.append((when, stream, text, size))
         self._tail_bytes += size
         self._trim_tail()
+        self._ensure_flusher()
+
+    def _add(self, item: _Item) -> None:
+        """Queue head output for the store, or drop it when the store fails and the retry
+        buffer is full."""
+        size = item[3]
+        if self._failure is not None and (
+            self._dropping or self.buffered_bytes + size > RETRY_BYTES
+        ):
+            # Once dropping, keep dropping until the store takes writes again: one gap (and
+            # one marker) per outage rather than a log full of holes.
+            self._dropping = True
+            self._fault_dropped += size
+            last = self._pending[-1] if self._pending else None
+            if isinstance(last, _Gap):
+                last.size += size
+            else:
+                self._pending.append(_Gap(item[0], size, self._failure))
+            return
+        self._pending.append(item)
+        self._pending_bytes += size
         self._ensure_flusher()
 
     def _trim_tail(self) -> None:
@@ -149,14 +232,14 @@ class LogSink:
             if size <= excess:
                 self._tail.popleft()
                 self._tail_bytes -= size
-                self.dropped_bytes += size
+                self._cap_dropped += size
                 continue
             data = text.encode("utf-8", "surrogatepass")
             cut = data.find(b"\n", excess - 1) + 1 or len(data)
             rest = data[cut:].decode("utf-8", "surrogatepass")
             self._tail[0] = (when, stream, rest, size - cut)
             self._tail_bytes -= cut
-            self.dropped_bytes += cut
+            self._cap_dropped += cut
             if not rest:
                 self._tail.popleft()
 
@@ -166,12 +249,15 @@ class LogSink:
 
     @property
     def needs_flush(self) -> bool:
-        return self._pending_bytes >= FLUSH_BYTES
+        """Enough output waits that the writer should await ``flush`` (backpressure). Never
+        while the store fails: the job must not wait for it, its output goes to the retry
+        buffer (or is dropped) instead."""
+        return self._failure is None and self._pending_bytes >= FLUSH_BYTES
 
     # -- output -------------------------------------------------------------------------------
     def _ensure_flusher(self) -> None:
-        if self._timer is not None or self._in_round:
-            return
+        if self._timer is not None or self._in_round or self._failure is not None:
+            return  # (while the store fails, the retry timer writes)
         if self._round is not None:
             self._in_round = True
             self._round.add(self)
@@ -181,25 +267,107 @@ class LogSink:
     def _flush_now(self) -> None:
         self._timer = None
         self._in_round = False
-        self._flusher = asyncio.get_running_loop().create_task(self.flush())
+        self._start(self.flush())
+
+    def _retry_now(self) -> None:
+        self._retry_timer = None
+        self._start(self._write(retry=True))
+
+    def _start(self, write: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(write)
+        self._flushers.add(task)
+        task.add_done_callback(self._flushers.discard)
 
     async def flush(self) -> None:
-        """Store and publish what is pending."""
+        """Store and publish what is pending. Never raises for a store error, and makes one
+        attempt at most: a failed write keeps its output for a later retry (on a timer), and
+        while the store is failing this returns at once."""
+        await self._write(retry=False)
+
+    async def _write(self, retry: bool) -> None:
+        if self._failure is not None and not retry:
+            return
         async with self._lock:
-            if not self._pending:
+            if (self._failure is not None and not retry) or not self._pending:
                 return
-            pending, self._pending = self._pending, []
-            self._pending_bytes = 0
-            chunks = self._chunk(pending)
-            delay = 0.2
-            while True:  # while the database is away, output waits (and the job with it)
-                try:
-                    await self._store.append_logs(self.execution_id, chunks)
-                    break
-                except StoreUnavailableError:
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 5.0)
+            batch, self._pending = self._pending, []
+            if self._dropping and len(batch) > 1 and isinstance(batch[-1], _Gap):
+                # The gap stays open while the kept output is written: what is dropped in the
+                # meantime joins it, so an outage leaves one marker, written next.
+                self._pending.append(batch.pop())
+            self._writing_bytes, self._pending_bytes = self._pending_bytes, 0
+            # Chunks are numbered afresh for every attempt. A write that raised may still have
+            # committed (the connection broke after COMMIT): sending the same seqs again would
+            # then fail on the (execution_id, seq) key forever and wedge the log, while new seqs
+            # at worst store a few lines twice. So seq only ever grows, with gaps where an
+            # attempt failed before committing.
+            chunks = self._chunk([e.item() if isinstance(e, _Gap) else e for e in batch])
+            try:
+                await self._store.append_logs(self.execution_id, chunks)
+            except asyncio.CancelledError:
+                self._put_back(batch)  # stored at the end with the rest, under new seqs
+                raise
+            except Exception as e:  # any failure of the store: the job must go on
+                self._put_back(batch)
+                self._failed(e)
+                return
+            finally:
+                self._writing_bytes = 0
+            if self._failure is not None:
+                log.info("execution %s: the store takes its output again", self.execution_id)
+            self._failure = None
+            self._dropping = False
+            self._retry_delay = FLUSH_SECONDS
             self.published(chunks)
+            if self._pending:
+                self._ensure_flusher()
+
+    def _put_back(self, batch: list[_Item | _Gap]) -> None:
+        """Return a batch that was not stored to the front of the pending output."""
+        if batch and self._pending:
+            last, first = batch[-1], self._pending[0]
+            if isinstance(last, _Gap) and isinstance(first, _Gap):
+                last.size += first.size
+                self._pending.pop(0)
+        self._pending = batch + self._pending
+        self._pending_bytes += self._writing_bytes
+
+    def _failed(self, error: Exception) -> None:
+        """Enter (or stay in) failure mode after a failed write and schedule the retry."""
+        cause = _cause(error)
+        if self._failure is None:
+            log.warning(
+                "execution %s: cannot store output (%s); keeping up to %d bytes, retrying",
+                self.execution_id,
+                cause,
+                RETRY_BYTES,
+                exc_info=not isinstance(error, StoreUnavailableError),
+            )
+        self._failure = cause
+        # Output that came during the failed write may not fit the retry buffer: the newest
+        # goes, so what is kept stays in order before one gap.
+        gap: _Gap | None = None
+        while self._pending_bytes > RETRY_BYTES:
+            entry = self._pending.pop()
+            if isinstance(entry, _Gap):
+                if gap is not None:
+                    entry.size += gap.size
+                gap = entry
+                continue
+            if gap is None:
+                gap = _Gap(entry[0], 0, cause)
+            gap.ts, gap.size = entry[0], gap.size + entry[3]
+            self._pending_bytes -= entry[3]
+            self._fault_dropped += entry[3]
+        if gap is not None:
+            self._pending.append(gap)
+            self._dropping = True
+        if self._retry_timer is not None:
+            self._retry_timer.cancel()
+        self._retry_timer = asyncio.get_running_loop().call_later(
+            self._retry_delay, self._retry_now
+        )
+        self._retry_delay = min(self._retry_delay * 2, RETRY_MAX_SECONDS)
 
     def published(self, chunks: list[LogChunk]) -> None:
         """Announce stored chunks to live followers."""
@@ -207,7 +375,7 @@ class LogSink:
             self._stored += _size(ch.text)
             self._publish(ch.ts, ch.stream, ch.text, ch.seq)
 
-    def _chunk(self, items: list[tuple[datetime, LogStream, str, int]]) -> list[LogChunk]:
+    def _chunk(self, items: list[_Item]) -> list[LogChunk]:
         chunks: list[LogChunk] = []
         cur_stream: LogStream | None = None
         cur_ts: datetime | None = None
@@ -234,29 +402,33 @@ class LogSink:
             self._hub.publish(LogLines(self.execution_id, seq, format_ts(ts), stream.value, text))
 
     async def take_rest(self) -> tuple[list[LogChunk], list[LogChunk]]:
-        """End the capture. Returns the chunks not stored yet (pending head lines, then the drop
-        marker and the tail) for the caller to store with the end of the execution in one
-        write, and those of them to announce once stored (``published``): the head lines, as
-        the marker and the tail were shown live already."""
+        """End the capture. Returns the chunks not stored yet (pending head lines with what the
+        retry buffer holds and the markers of output the store could not take, then the cap's
+        drop marker and the tail) for the caller to store with the end of the execution in one
+        write, and those of them to announce once stored (``published``): all but the cap's
+        marker and the tail, which were shown live already."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         if self._in_round and self._round is not None:
             self._round.discard(self)
             self._in_round = False
+        if self._retry_timer is not None:
+            self._retry_timer.cancel()
+            self._retry_timer = None
         async with self._lock:  # a flush in progress finishes first, keeping seq order
-            head = self._chunk(self._pending)
+            head = self._chunk([e.item() if isinstance(e, _Gap) else e for e in self._pending])
             self._pending = []
             self._pending_bytes = 0
-            rest: list[tuple[datetime, LogStream, str, int]] = []
-            if self.dropped_bytes:
+            rest: list[_Item] = []
+            if self._cap_dropped:
                 now = self._clock.now()
                 cap = self._head_budget + self._tail_budget
                 marker = format_lines(
                     now,
                     LogStream.SYSTEM,
                     [
-                        f"… {self.dropped_bytes} bytes dropped (log cap {cap} bytes: "
+                        f"… {self._cap_dropped} bytes dropped (log cap {cap} bytes: "
                         "the head and the tail are kept) …"
                     ],
                 )
