@@ -40,11 +40,21 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def strict_loads(raw: str | bytes, field: str = "body", max_depth: int = MAX_JSON_DEPTH) -> Any:
+def strict_loads(raw: str | bytes, what: str = "body", max_depth: int = MAX_JSON_DEPTH) -> Any:
     """Parse JSON as the RFC has it, not as Python's ``json`` allows: ``NaN`` and ``Infinity``
     are refused, as are numbers too large for a float, nesting beyond ``max_depth``, and texts
     that could not be stored (NUL, lone surrogates written as ``\\ud800`` escapes). Every problem
-    is an :class:`InvalidInputError` naming the path of the value at fault."""
+    is an :class:`InvalidInputError` naming the path of the value at fault, or ``what`` (the
+    body, a message) when the fault is in the whole document."""
+    try:
+        return _strict_loads(raw, what, max_depth)
+    except InvalidInputError as e:
+        if e.field == "body" and what != "body":
+            raise InvalidInputError(what, e.reason) from None
+        raise
+
+
+def _strict_loads(raw: str | bytes, field: str, max_depth: int) -> Any:
     try:
         value = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
     except InvalidInputError:
@@ -57,7 +67,7 @@ def strict_loads(raw: str | bytes, field: str = "body", max_depth: int = MAX_JSO
         raise InvalidInputError(field, "must be UTF-8") from None
     except ValueError as e:  # e.g. an integer of more than 4,300 digits
         raise InvalidInputError(field, f"cannot be read: {e}") from None
-    check_json("" if field == "body" else field, value, max_depth)
+    check_json("", value, max_depth)
     return value
 
 

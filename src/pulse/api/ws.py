@@ -8,7 +8,9 @@ Client → server::
 Server → client: ``hello`` on connect, the seed's ``pulse_execution_started`` /
 ``pulse_execution_completed`` / ``pulse_execution_failed``, ``pulse_job_changed``, and
 ``pulse_execution_log`` for followed executions (stored chunks after ``after_seq`` first, then
-live ones, without gaps or repeats).
+live ones, without gaps or repeats), and ``{"type": "error", "message": "<field>: <reason>"}``
+for a message it cannot act on (not JSON text, not an object, an unknown type, a bad id or
+``after_seq``, larger than :data:`MAX_MESSAGE_BYTES`). The connection stays open after an error.
 """
 
 from __future__ import annotations
@@ -16,17 +18,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from pulse.api.deps import pulse_of_ws
+from pulse.api.errors import clean
+from pulse.api.guard import strict_loads
+from pulse.api.schemas import ID_PATTERN, INT64_MAX
 from pulse.clock import format_ts
-from pulse.errors import NotFoundError
+from pulse.errors import InvalidInputError, NotFoundError, StoreError
 from pulse.events import Event, LogLines, Subscriber, to_message
 
 router = APIRouter()
+log = logging.getLogger("pulse.api")
 
 
 @dataclass
@@ -79,22 +87,57 @@ async def _pump(conn: _Connection) -> None:
 
 async def _follow(conn: _Connection, execution_id: str, after_seq: int) -> None:
     pulse = pulse_of_ws(conn.ws)
-    try:
-        await pulse.store.get_execution(execution_id)
-    except NotFoundError as e:
-        await conn.send({"type": "error", "detail": str(e)})
-        return
+    await pulse.store.get_execution(execution_id)
     follow = _Follow(last_seq=after_seq)
     conn.follows[execution_id] = follow
     conn.sub.follows.add(execution_id)
-    async for chunk in pulse.store.iter_logs(execution_id, after_seq):
-        await conn.send_line(
-            follow,
-            LogLines(execution_id, chunk.seq, format_ts(chunk.ts), chunk.stream.value, chunk.text),
-        )
+    try:
+        async for chunk in pulse.store.iter_logs(execution_id, after_seq):
+            await conn.send_line(
+                follow,
+                LogLines(
+                    execution_id, chunk.seq, format_ts(chunk.ts), chunk.stream.value, chunk.text
+                ),
+            )
+    except BaseException:
+        # Not followed after all: live lines must not pile up behind a backlog never sent.
+        conn.follows.pop(execution_id, None)
+        conn.sub.follows.discard(execution_id)
+        raise
     held, follow.held = follow.held or [], None
     for event in held:
         await conn.send_line(follow, event)
+
+
+MAX_MESSAGE_BYTES = 64 * 1024
+"""The largest message a client may send; requests are small, anything bigger is refused."""
+
+
+def _parse(message: dict[str, Any]) -> tuple[str, str, int]:
+    """``(type, execution_id, after_seq)`` of a client message, or an InvalidInputError naming
+    what is wrong with it."""
+    text = message.get("text")
+    if text is None:
+        raise InvalidInputError("message", "binary frames are not read: send JSON as text")
+    if len(text) > MAX_MESSAGE_BYTES or len(text.encode()) > MAX_MESSAGE_BYTES:
+        raise InvalidInputError("message", f"must be at most {MAX_MESSAGE_BYTES} bytes")
+    value = strict_loads(text, "message")
+    if not isinstance(value, dict):
+        raise InvalidInputError("message", "must be a JSON object")
+    kind = value.get("type")
+    if kind not in ("subscribe_logs", "unsubscribe_logs"):
+        shown = kind if isinstance(kind, str) and len(kind) <= 40 else "…"
+        raise InvalidInputError(
+            "type",
+            f"unknown message type {shown!r}: subscribe_logs or unsubscribe_logs",
+        )
+    execution_id = value.get("execution_id")
+    if not isinstance(execution_id, str) or not re.fullmatch(ID_PATTERN, execution_id):
+        raise InvalidInputError("execution_id", "must be an execution id (PX_…)")
+    after = value.get("after_seq", 0)
+    if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after <= INT64_MAX:
+        raise InvalidInputError("after_seq", "must be an integer from 0 to 2^63-1")
+    return kind, execution_id, after
 
 
 @router.websocket("/ws")
@@ -107,34 +150,29 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     try:
         await conn.send({"type": "hello", "node_id": pulse.engine.node_id})
         while True:
-            receive = asyncio.create_task(ws.receive_text())
+            receive = asyncio.create_task(ws.receive())
             done, _ = await asyncio.wait({receive, pump}, return_when=asyncio.FIRST_COMPLETED)
             if pump in done:
                 receive.cancel()
                 with contextlib.suppress(BaseException):
                     await receive
                 return
-            raw = receive.result()
+            message = receive.result()
+            if message["type"] == "websocket.disconnect":
+                return
+            # A bad message is answered and forgotten: the connection, and what it follows, stay.
             try:
-                message = json.loads(raw)
-                kind = message.get("type")
-                execution_id = str(message.get("execution_id", ""))
-            except (ValueError, AttributeError):
-                await conn.send({"type": "error", "detail": "messages must be JSON objects"})
-                continue
-            if kind == "subscribe_logs":
-                after = message.get("after_seq", 0)
-                if not isinstance(after, int) or after < 0:
-                    await conn.send(
-                        {"type": "error", "detail": "after_seq: must be an integer >= 0"}
-                    )
-                    continue
-                await _follow(conn, execution_id, after)
-            elif kind == "unsubscribe_logs":
-                conn.follows.pop(execution_id, None)
-                sub.follows.discard(execution_id)
-            else:
-                await conn.send({"type": "error", "detail": f"type: unknown message type {kind!r}"})
+                kind, execution_id, after = _parse(message)
+                if kind == "subscribe_logs":
+                    await _follow(conn, execution_id, after)
+                else:
+                    conn.follows.pop(execution_id, None)
+                    sub.follows.discard(execution_id)
+            except (InvalidInputError, NotFoundError) as e:
+                await conn.send({"type": "error", "message": clean(str(e))})
+            except StoreError as e:
+                log.warning("WebSocket request failed: %s", e)
+                await conn.send({"type": "error", "message": "the database is unavailable"})
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
