@@ -20,6 +20,7 @@ import contextlib
 import json
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,7 +114,7 @@ MAX_MESSAGE_BYTES = 64 * 1024
 """The largest message a client may send; requests are small, anything bigger is refused."""
 
 
-def _parse(message: dict[str, Any]) -> tuple[str, str, int]:
+def _parse(message: Mapping[str, Any]) -> tuple[str, str, int]:
     """``(type, execution_id, after_seq)`` of a client message, or an InvalidInputError naming
     what is wrong with it."""
     text = message.get("text")
