@@ -10,7 +10,14 @@ import pytest
 
 from pulse.errors import InvalidInputError
 from pulse.models import Schedule
-from pulse.schedules import describe, latest_slot_at_or_before, next_fire_after, validate
+from pulse.schedules import (
+    MAX_INTERVAL_SECONDS,
+    describe,
+    latest_slot_at_or_before,
+    missed_slots,
+    next_fire_after,
+    validate,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -106,7 +113,7 @@ def test_after_downtime_the_latest_missed_slot_is_the_one_that_runs() -> None:
         (Schedule(cron="61 * * * *"), "cron", "not a valid cron"),
         (Schedule(cron="* * *"), "cron", "5 fields"),
         (Schedule(cron="@fortnightly"), "cron", "unknown macro"),
-        (Schedule(cron="0 0 30 2 *"), "cron", "day-of-month"),
+        (Schedule(cron="0 0 30 2 *"), "cron", "would never fire: day-of-month 30"),
         (Schedule(cron="* * * * *", timezone="Mars/Olympus"), "timezone", "unknown time zone"),
         (Schedule(interval_seconds=0), "interval_seconds", "positive"),
         (Schedule(interval_seconds=-5), "interval_seconds", "positive"),
@@ -129,3 +136,210 @@ def test_schedules_read_as_words() -> None:
     assert describe(Schedule(cron="0 2 * * *", timezone="Europe/Berlin")) == (
         "At 02:00 every day (Europe/Berlin)"
     )
+
+
+# -- Issue 8, item 7: clock changes ------------------------------------------------------------
+
+
+def test_a_fixed_time_job_restarted_in_the_repeated_hour_waits_for_the_next_day() -> None:
+    # 2025-10-26 in Berlin, 02:40 CET: the second pass of 02:xx. 02:30 ran in the first pass.
+    s = Schedule(cron="30 2 * * *", timezone="Europe/Berlin")
+    now = datetime(2025, 10, 26, 2, 40, tzinfo=BERLIN).replace(fold=1)
+    got = next_fire_after(s, now, now)
+    assert got is not None and got > now
+    assert local([got], BERLIN) == ["10-27 02:30 CET"]
+
+
+def test_every_tick_through_the_repeated_hour_moves_the_next_fire_forward() -> None:
+    s = Schedule(cron="30 2 * * *", timezone="Europe/Berlin")
+    t = datetime(2025, 10, 25, 23, 0, tzinfo=UTC)
+    while t < datetime(2025, 10, 26, 3, 0, tzinfo=UTC):
+        got = next_fire_after(s, t, t)
+        assert got is not None and got > t
+        t += timedelta(seconds=17)
+
+
+def test_chatham_45_minute_change_neither_freezes_nor_loses_a_slot() -> None:
+    chatham = ZoneInfo("Pacific/Chatham")
+    s = Schedule(cron="45 */2 * * *", timezone="Pacific/Chatham")
+    # 2025-04-06 03:45 +13:45 becomes 02:45 +12:45: 02:45 happens twice, both are real.
+    got = fires(s, datetime(2025, 4, 6, 0, 0, tzinfo=chatham), 4)
+    assert local(got, chatham) == [
+        "04-06 00:45 +1345",
+        "04-06 02:45 +1345",
+        "04-06 02:45 +1245",
+        "04-06 04:45 +1245",
+    ]
+    first_due = datetime(2025, 4, 4, 0, 0, tzinfo=UTC)
+    now = datetime(2025, 4, 5, 13, 59, tzinfo=UTC)  # between the two 02:45s
+    assert latest_slot_at_or_before(s, first_due, now, first_due) == got[1]
+    assert latest_slot_at_or_before(s, first_due, got[2], first_due) == got[2]
+
+
+def test_lord_howe_fixed_job_in_the_skipped_half_hour_runs_right_after_the_jump() -> None:
+    lord_howe = ZoneInfo("Australia/Lord_Howe")
+    # 2025-10-05 02:00 +10:30 jumps to 02:30 +11:00.
+    s = Schedule(cron="15 2 * * *", timezone="Australia/Lord_Howe")
+    got = fires(s, datetime(2025, 10, 4, 12, 0, tzinfo=lord_howe), 2)
+    assert local(got, lord_howe) == ["10-05 02:30 +11", "10-06 02:15 +11"]
+
+
+def test_lord_howe_wildcard_job_never_fires_for_a_skipped_time() -> None:
+    lord_howe = ZoneInfo("Australia/Lord_Howe")
+    s = Schedule(cron="15 * * * *", timezone="Australia/Lord_Howe")
+    got = fires(s, datetime(2025, 10, 5, 0, 0, tzinfo=lord_howe), 3)
+    assert local(got, lord_howe) == ["10-05 00:15 +1030", "10-05 01:15 +1030", "10-05 03:15 +11"]
+
+
+@pytest.mark.parametrize(
+    ("zone", "day", "expected"),
+    [
+        # Midnight does not exist on these days: the job runs at the first instant after.
+        ("Asia/Tehran", datetime(2021, 3, 21), "03-22 01:00 +0430"),
+        ("America/Sao_Paulo", datetime(2017, 10, 14), "10-15 01:00 -02"),
+        ("America/Havana", datetime(2024, 3, 9), "03-10 01:00 CDT"),
+    ],
+)
+def test_a_midnight_job_runs_right_after_a_jump_over_midnight(
+    zone: str, day: datetime, expected: str
+) -> None:
+    tz = ZoneInfo(zone)
+    s = Schedule(cron="0 0 * * *", timezone=zone)
+    got = fires(s, day.replace(hour=12, tzinfo=tz), 1)
+    assert local(got, tz) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("zone", "day"),
+    [("Asia/Tehran", datetime(2021, 9, 21)), ("America/Sao_Paulo", datetime(2018, 2, 17))],
+)
+def test_a_midnight_job_runs_once_when_midnight_repeats(zone: str, day: datetime) -> None:
+    tz = ZoneInfo(zone)
+    s = Schedule(cron="0 0 * * *", timezone=zone)
+    got = fires(s, day.replace(hour=12, tzinfo=tz), 2)
+    assert [t.astimezone(tz).strftime("%d %H:%M") for t in got] == [
+        f"{day.day + 1:02d} 00:00",
+        f"{day.day + 2:02d} 00:00",
+    ]
+
+
+# -- syntax ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expr", "words"),
+    [
+        ("5/10 * * * *", "a step needs a range or '*'"),
+        ("0 0 L/2 * *", "not a number"),
+        ("0 0 L * *", "not a number"),
+        ("0 0 * * 1#2", "neither a number nor a name"),
+        ("0 0 ? * *", "not a number"),
+        ("0 0 * * *,MON", "'*' cannot be combined"),
+        ("0\u00a00 * * *", "only ASCII"),
+        ("0\u20030 * * *", "only ASCII"),
+        ("0 \u0661 * * *", "only ASCII"),  # an Arabic-Indic digit one
+        ("*/0 * * * *", "at least 1"),
+        ("5-2 * * * *", "backwards"),
+        ("0 24 * * *", "not in 0-23"),
+        ("0 0 * * 8", "not in 0-7"),
+        ("0 0 * * monday", "neither a number nor a name"),
+        ("0 0 jan * *", "not a number"),
+        ("0,,5 * * * *", "empty list element"),
+        ("0 0 31 4,6 *", "would never fire"),
+        ("0 0 31 2 */2", "would never fire"),
+        ("@reboot", "@reboot is not supported"),
+    ],
+)
+def test_syntax_debian_cron_refuses_is_refused(expr: str, words: str) -> None:
+    with pytest.raises(InvalidInputError) as e:
+        validate(Schedule(cron=expr))
+    assert e.value.field == "cron"
+    assert words in str(e.value)
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "0 0 * * mon-fri",
+        "0 0 * JAN-Mar SUN",
+        "0\t0  *\t* 7",
+        "*/5 1-5/2 1,15 */3 *",
+        "00 02 * * *",
+        "0 0 31 2 mon",  # both day fields restricted: any Monday in February
+        "@annually",
+        "@DAILY",
+    ],
+)
+def test_syntax_debian_cron_accepts_is_accepted(expr: str) -> None:
+    validate(Schedule(cron=expr))
+
+
+def test_both_day_fields_restricted_means_either() -> None:
+    s = Schedule(cron="0 12 13 * 5")  # the 13th, and every Friday
+    got = fires(s, datetime(2025, 6, 1, tzinfo=UTC), 3)
+    assert [t.day for t in got] == [6, 13, 20]
+    star = Schedule(cron="0 12 */1 * 5")  # a field starting with '*' means both must hold
+    got = fires(star, datetime(2025, 6, 1, tzinfo=UTC), 2)
+    assert [t.day for t in got] == [6, 13]
+
+
+# -- intervals and time zones ------------------------------------------------------------------
+
+
+def test_an_interval_takes_no_time_zone() -> None:
+    with pytest.raises(InvalidInputError) as e:
+        validate(Schedule(interval_seconds=60, timezone="Europe/Berlin"))
+    assert e.value.field == "timezone"
+    assert "only applies to cron" in str(e.value)
+    assert validate(Schedule(interval_seconds=60, timezone="")).timezone == "UTC"
+    assert validate(Schedule(interval_seconds=60)).timezone == "UTC"
+
+
+def test_intervals_are_bounded_and_never_overflow() -> None:
+    validate(Schedule(interval_seconds=MAX_INTERVAL_SECONDS))
+    for bad in (MAX_INTERVAL_SECONDS + 1, 10**12):
+        with pytest.raises(InvalidInputError, match="at most"):
+            validate(Schedule(interval_seconds=bad))
+    s = Schedule(interval_seconds=MAX_INTERVAL_SECONDS)
+    late = datetime(9995, 1, 1, tzinfo=UTC)
+    assert next_fire_after(s, late, late) is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["", "x" * 65, "Europe", "Europe/", "zone.tab", "../etc/passwd", "a\x00b", "Europe/Berlin "],
+)
+def test_odd_time_zone_names_are_refused_not_crashed_on(name: str) -> None:
+    with pytest.raises(InvalidInputError) as e:
+        validate(Schedule(cron="* * * * *", timezone=name))
+    assert e.value.field == "timezone"
+
+
+# -- missed slots ------------------------------------------------------------------------------
+
+
+def test_missed_slots_say_how_many_and_between_which_times() -> None:
+    anchor = datetime(2025, 1, 1, tzinfo=UTC)
+    got = missed_slots(
+        Schedule(interval_seconds=60), anchor, anchor + timedelta(minutes=10, seconds=5), anchor
+    )
+    assert (got.count, got.first, got.last, got.capped) == (
+        11,
+        anchor,
+        anchor + timedelta(minutes=10),
+        False,
+    )
+    c = Schedule(cron="*/15 * * * *")
+    got = missed_slots(c, anchor + timedelta(minutes=1), anchor + timedelta(hours=2), anchor)
+    assert (got.count, got.first, got.last) == (
+        8,
+        anchor + timedelta(minutes=15),
+        anchor + timedelta(hours=2),
+    )
+
+
+def test_missed_slots_stop_counting_at_the_cap_but_know_the_last() -> None:
+    anchor = datetime(2025, 1, 1, tzinfo=UTC)
+    now = anchor + timedelta(days=30)
+    got = missed_slots(Schedule(cron="* * * * *"), anchor, now, anchor, cap=100)
+    assert (got.count, got.capped, got.first, got.last) == (100, True, anchor, now)
