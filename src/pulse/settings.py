@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,60 @@ def _float(name: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise InvalidInputError(name, f"must be a number, not {raw!r}") from None
+
+
+def _token_problem(token: str) -> str | None:
+    """Why ``token`` cannot be an API token, or None. A token is sent in an HTTP header and
+    compared byte for byte, so it is printable ASCII without spaces (as RFC 6750 has it); a
+    blank one would protect nothing."""
+    if not token.strip():
+        return "is set but blank: give a token, or unset it"
+    if not all("!" <= c <= "~" for c in token):
+        return "must be printable ASCII without spaces"
+    return None
+
+
+def api_token_from_env(env: Mapping[str, str]) -> str | None:
+    """The API token from ``PULSE_API_TOKEN``, or read from the file ``PULSE_API_TOKEN_FILE``
+    names (its trailing newline dropped), or None when neither is set. Refuses both at once,
+    a blank token and a file that cannot be read, each with an :class:`InvalidInputError`
+    naming the variable."""
+    direct = env.get("PULSE_API_TOKEN")
+    path = env.get("PULSE_API_TOKEN_FILE")
+    if direct is not None and path is not None:
+        raise InvalidInputError(
+            "PULSE_API_TOKEN_FILE", "give PULSE_API_TOKEN or PULSE_API_TOKEN_FILE, not both"
+        )
+    if direct is not None:
+        problem = _token_problem(direct)
+        if problem:
+            raise InvalidInputError("PULSE_API_TOKEN", problem)
+        return direct
+    if path is None:
+        return None
+    if not path.strip():
+        raise InvalidInputError("PULSE_API_TOKEN_FILE", "is set but blank: name a file")
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(4097)
+    except OSError as e:
+        raise InvalidInputError(
+            "PULSE_API_TOKEN_FILE", f"cannot read {path!r}: {e.strerror or e}"
+        ) from None
+    if len(raw) > 4096:
+        raise InvalidInputError("PULSE_API_TOKEN_FILE", f"{path!r} is larger than 4096 bytes")
+    try:
+        token = raw.decode("ascii").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise InvalidInputError(
+            "PULSE_API_TOKEN_FILE", f"{path!r} must hold the token in ASCII"
+        ) from None
+    if not token.strip():
+        raise InvalidInputError("PULSE_API_TOKEN_FILE", f"{path!r} holds no token")
+    problem = _token_problem(token)
+    if problem:
+        raise InvalidInputError("PULSE_API_TOKEN_FILE", f"the token in {path!r} {problem}")
+    return token
 
 
 def default_node_id() -> str:
@@ -62,7 +117,7 @@ class Settings:
             "port": _int("PORT", _int("PULSE_PORT", 8000)),
             "data_dir": Path(env.get("PULSE_DATA_DIR", "data")),
             "database_url": env.get("PULSE_DATABASE_URL") or None,
-            "api_token": env.get("PULSE_API_TOKEN") or None,
+            "api_token": api_token_from_env(env),
             "workers": _int("PULSE_WORKERS", 8),
             "log_cap_bytes": _int("PULSE_LOG_CAP_BYTES", 10 * 1024 * 1024),
             "shutdown_grace_seconds": _float("PULSE_SHUTDOWN_GRACE", 10.0),
@@ -84,6 +139,10 @@ class Settings:
             raise InvalidInputError("port", "must be between 1 and 65535")
         if self.log_cap_bytes < 1024:
             raise InvalidInputError("log_cap_bytes", "must be at least 1024")
+        if self.api_token is not None:
+            problem = _token_problem(self.api_token)
+            if problem:
+                raise InvalidInputError("PULSE_API_TOKEN", problem)
         if self.host not in LOOPBACK and not self.api_token:
             raise InvalidInputError(
                 "host",
