@@ -8,10 +8,12 @@ many bytes were dropped is stored, then the tail. Memory stays within the cap wh
 prints, and the disk within the cap plus the marker.
 
 A store that fails (disk full, database away, I/O error) never stops the job: output waits in a
-retry buffer of at most ``RETRY_BYTES`` per execution, written again on a timer with backoff;
-what does not fit is dropped and counted. Once a write succeeds, a ``[pulse]`` line saying how
-many bytes could not be stored, and why, is stored where they went missing. A store that is only
-slow holds the writer back instead (``needs_flush``), so memory stays bounded either way.
+retry buffer of at most ``RETRY_BYTES`` per execution, written again on a timer with backoff.
+When the buffer is full, the output in between is dropped and counted; only its latest
+``GAP_TAIL_BYTES`` are kept (as the cap keeps a tail), since the last lines are the ones that say
+how a run ended. Once a write succeeds, a ``[pulse]`` line saying how many bytes could not be
+stored, and why, is stored where they went missing. A store that is only slow holds the writer
+back instead (``needs_flush``), so memory stays bounded either way.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import codecs
 import logging
 from collections import deque
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -43,9 +45,11 @@ MAX_LINE = 64 * 1024  # a longer line is split, so one endless line cannot grow 
 CHUNK_BYTES = 64 * 1024  # consecutive lines of one stream are stored together up to this size
 FLUSH_BYTES = 256 * 1024  # pending output that makes the writer wait for the store
 FLUSH_SECONDS = 0.25
-# While the store fails, this much of an execution's output is kept to be written later; past
-# it output is dropped (and counted) until a write succeeds.
+# While the store fails, this much of an execution's output is kept to be written later: the
+# oldest output up to RETRY_BYTES - GAP_TAIL_BYTES, and the latest GAP_TAIL_BYTES of what came
+# after; the rest is dropped (and counted) until a write succeeds.
 RETRY_BYTES = 4 * FLUSH_BYTES
+GAP_TAIL_BYTES = FLUSH_BYTES
 RETRY_MAX_SECONDS = 5.0  # the longest wait between two writes to a failing store
 
 _Item = tuple[datetime, LogStream, str, int]  # when, stream, text (whole lines), its UTF-8 size
@@ -53,19 +57,53 @@ _Item = tuple[datetime, LogStream, str, int]  # when, stream, text (whole lines)
 
 @dataclass(slots=True)
 class _Gap:
-    """Output dropped because the store failed; stored as one marker line where it was."""
+    """Output that came while the store failed and the retry buffer was full: the bytes
+    dropped (``size``, from ``ts`` on), stored as one marker line where they were, then the
+    latest of that output (``recent``, at most ``GAP_TAIL_BYTES``)."""
 
-    ts: datetime
-    size: int
     cause: str
+    ts: datetime | None = None
+    size: int = 0
+    recent: deque[_Item] = field(default_factory=deque)
+    recent_bytes: int = 0
 
-    def item(self) -> _Item:
+    def add(self, item: _Item, older: bool = False) -> int:
+        """Keep ``item`` as the latest output (or, ``older``, before what is kept); returns the
+        bytes this drops."""
+        if older:
+            self.recent.appendleft(item)
+        else:
+            self.recent.append(item)
+        self.recent_bytes += item[3]
+        dropped = 0
+        while self.recent_bytes > GAP_TAIL_BYTES:
+            old = self.recent.popleft()
+            self.recent_bytes -= old[3]
+            self.size += old[3]
+            dropped += old[3]
+            if self.ts is None or old[0] < self.ts:
+                self.ts = old[0]
+        return dropped
+
+    def add_older(self, other: _Gap) -> int:
+        """Merge ``other``, the gap just before this one; returns the bytes this drops."""
+        if other.ts is not None and (self.ts is None or other.ts < self.ts):
+            self.ts = other.ts
+        self.size += other.size
+        dropped = 0
+        for item in reversed(other.recent):
+            dropped += self.add(item, older=True)
+        return dropped
+
+    def items(self) -> list[_Item]:
+        if self.ts is None:  # nothing dropped (yet): only kept output
+            return list(self.recent)
         text = format_lines(
             self.ts,
             LogStream.SYSTEM,
             [f"… {self.size} bytes of output could not be stored ({self.cause}) …"],
         )
-        return (self.ts, LogStream.SYSTEM, text, _size(text))
+        return [(self.ts, LogStream.SYSTEM, text, _size(text)), *self.recent]
 
 
 def format_lines(ts: datetime, stream: LogStream, lines: list[str]) -> str:
@@ -129,7 +167,8 @@ class LogSink:
         self._fault_dropped = 0  # bytes the store could not take
         # Output to store, in order; a _Gap stands where output was dropped.
         self._pending: list[_Item | _Gap] = []
-        self._pending_bytes = 0
+        self._pending_bytes = 0  # of the output items in _pending
+        self._gap_bytes = 0  # of the output kept by the gaps in _pending
         self._writing_bytes = 0  # taken from _pending by the write in progress
         self._tail: deque[_Item] = deque()
         self._tail_bytes = 0
@@ -156,7 +195,7 @@ class LogSink:
     @property
     def buffered_bytes(self) -> int:
         """Output held in memory to be stored (the tail of a capped log aside)."""
-        return self._pending_bytes + self._writing_bytes
+        return self._pending_bytes + self._gap_bytes + self._writing_bytes
 
     @property
     def store_failing(self) -> bool:
@@ -208,17 +247,18 @@ class LogSink:
         buffer is full."""
         size = item[3]
         if self._failure is not None and (
-            self._dropping or self.buffered_bytes + size > RETRY_BYTES
+            self._dropping or self.buffered_bytes + size > RETRY_BYTES - GAP_TAIL_BYTES
         ):
             # Once dropping, keep dropping until the store takes writes again: one gap (and
             # one marker) per outage rather than a log full of holes.
             self._dropping = True
-            self._fault_dropped += size
             last = self._pending[-1] if self._pending else None
-            if isinstance(last, _Gap):
-                last.size += size
-            else:
-                self._pending.append(_Gap(item[0], size, self._failure))
+            if not isinstance(last, _Gap):
+                last = _Gap(self._failure)
+                self._pending.append(last)
+            dropped = last.add(item)
+            self._fault_dropped += dropped
+            self._gap_bytes += size - dropped
             return
         self._pending.append(item)
         self._pending_bytes += size
@@ -291,17 +331,22 @@ class LogSink:
             if (self._failure is not None and not retry) or not self._pending:
                 return
             batch, self._pending = self._pending, []
-            if self._dropping and len(batch) > 1 and isinstance(batch[-1], _Gap):
+            self._writing_bytes = self.buffered_bytes
+            self._pending_bytes = self._gap_bytes = 0
+            gap = batch[-1] if batch else None
+            if self._dropping and len(batch) > 1 and isinstance(gap, _Gap):
                 # The gap stays open while the kept output is written: what is dropped in the
                 # meantime joins it, so an outage leaves one marker, written next.
-                self._pending.append(batch.pop())
-            self._writing_bytes, self._pending_bytes = self._pending_bytes, 0
+                batch.pop()
+                self._pending.append(gap)
+                self._gap_bytes = gap.recent_bytes
+                self._writing_bytes -= gap.recent_bytes
             # Chunks are numbered afresh for every attempt. A write that raised may still have
             # committed (the connection broke after COMMIT): sending the same seqs again would
             # then fail on the (execution_id, seq) key forever and wedge the log, while new seqs
             # at worst store a few lines twice. So seq only ever grows, with gaps where an
             # attempt failed before committing.
-            chunks = self._chunk([e.item() if isinstance(e, _Gap) else e for e in batch])
+            chunks = self._chunk(_items(batch))
             try:
                 await self._store.append_logs(self.execution_id, chunks)
             except asyncio.CancelledError:
@@ -327,10 +372,14 @@ class LogSink:
         if batch and self._pending:
             last, first = batch[-1], self._pending[0]
             if isinstance(last, _Gap) and isinstance(first, _Gap):
-                last.size += first.size
-                self._pending.pop(0)
+                self._fault_dropped += first.add_older(last)
+                batch.pop()
         self._pending = batch + self._pending
-        self._pending_bytes += self._writing_bytes
+        self._recount()
+
+    def _recount(self) -> None:
+        self._pending_bytes = sum(e[3] for e in self._pending if not isinstance(e, _Gap))
+        self._gap_bytes = sum(e.recent_bytes for e in self._pending if isinstance(e, _Gap))
 
     def _failed(self, error: Exception) -> None:
         """Enter (or stay in) failure mode after a failed write and schedule the retry."""
@@ -344,23 +393,22 @@ class LogSink:
                 exc_info=not isinstance(error, StoreUnavailableError),
             )
         self._failure = cause
-        # Output that came during the failed write may not fit the retry buffer: the newest
-        # goes, so what is kept stays in order before one gap.
-        gap: _Gap | None = None
-        while self._pending_bytes > RETRY_BYTES:
-            entry = self._pending.pop()
-            if isinstance(entry, _Gap):
-                if gap is not None:
-                    entry.size += gap.size
-                gap = entry
-                continue
-            if gap is None:
-                gap = _Gap(entry[0], 0, cause)
-            gap.ts, gap.size = entry[0], gap.size + entry[3]
-            self._pending_bytes -= entry[3]
-            self._fault_dropped += entry[3]
-        if gap is not None:
+        # Output that came during the failed write may not fit the retry buffer: what
+        # overflows becomes the gap, at the end, so what is kept stays in order.
+        if self._pending_bytes > RETRY_BYTES - GAP_TAIL_BYTES:
+            last = self._pending[-1] if self._pending else None
+            gap = last if isinstance(last, _Gap) else _Gap(cause)
+            if gap is last:
+                self._pending.pop()
+            while self._pending_bytes > RETRY_BYTES - GAP_TAIL_BYTES:
+                entry = self._pending.pop()
+                if isinstance(entry, _Gap):
+                    self._fault_dropped += gap.add_older(entry)
+                else:
+                    self._pending_bytes -= entry[3]
+                    self._fault_dropped += gap.add(entry, older=True)
             self._pending.append(gap)
+            self._recount()
             self._dropping = True
         if self._retry_timer is not None:
             self._retry_timer.cancel()
@@ -417,9 +465,9 @@ class LogSink:
             self._retry_timer.cancel()
             self._retry_timer = None
         async with self._lock:  # a flush in progress finishes first, keeping seq order
-            head = self._chunk([e.item() if isinstance(e, _Gap) else e for e in self._pending])
+            head = self._chunk(_items(self._pending))
             self._pending = []
-            self._pending_bytes = 0
+            self._pending_bytes = self._gap_bytes = 0
             rest: list[_Item] = []
             if self._cap_dropped:
                 now = self._clock.now()
@@ -438,6 +486,16 @@ class LogSink:
             self._tail.clear()
             self._tail_bytes = 0
             return head + self._chunk(rest), head
+
+
+def _items(entries: list[_Item | _Gap]) -> list[_Item]:
+    out: list[_Item] = []
+    for e in entries:
+        if isinstance(e, _Gap):
+            out.extend(e.items())
+        else:
+            out.append(e)
+    return out
 
 
 def _size(text: str) -> int:
