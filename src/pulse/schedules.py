@@ -41,9 +41,9 @@ MACROS = {
     "@midnight": "0 0 * * *",
     "@hourly": "0 * * * *",
 }
-# The longest interval accepted: ten years. Longer ones are almost surely mistakes, and slots
-# must stay within what datetime can represent.
-MAX_INTERVAL_SECONDS = 10 * 365 * 86400
+# The longest interval accepted: ten years (of 366 days). Longer ones are almost surely
+# mistakes, and slots must stay within what datetime can represent.
+MAX_INTERVAL_SECONDS = 10 * 366 * 86400
 # The longest time zone name accepted (the longest IANA name has 32 characters).
 MAX_TIMEZONE_LENGTH = 64
 # The longest cron expression accepted.
