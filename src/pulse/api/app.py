@@ -13,14 +13,39 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
+from pulse import jobs as job_rules
 from pulse.api import errors, executions, jobs, ws
-from pulse.api.guard import BodyMiddleware, GuardMiddleware
+from pulse.api.guard import MAX_BODY_BYTES, MAX_JSON_DEPTH, BodyMiddleware, GuardMiddleware
+from pulse.api.schemas import ID_PATTERN, error_responses
 from pulse.api.security import SecurityMiddleware, redact_tokens_in_server_logs
 
 if TYPE_CHECKING:
     from pulse.app import Pulse
 
 PREFIX = "/api/pulse"
+
+DESCRIPTION = f"""Scheduler for recurring jobs with durable execution history.
+
+**Errors** are JSON `{{"detail": "<field>: <reason>", "errors": [{{"field", "message"}}]}}`,
+whatever the status: 401 without the API token (when one is set), 403 for another browser
+origin, 421 for a foreign `Host`, 404 for an unknown id or path, 405 for a method a path does
+not answer, 413 for a body over the limit, 422 for invalid input (naming the field), 503 when
+the database is unavailable or failing, 507 when its disk is full. `HEAD` answers wherever
+`GET` does.
+
+**Limits** (422 beyond them, 413 for the body): request body {MAX_BODY_BYTES} bytes;
+JSON nested at most {MAX_JSON_DEPTH} levels, numbers finite (no `NaN`/`Infinity`), no
+booleans for numbers; every text without NUL or lone UTF-16 surrogates;
+name {job_rules.MAX_NAME_CHARS} and description {job_rules.MAX_DESCRIPTION_CHARS} characters;
+command {job_rules.MAX_COMMAND_BYTES} bytes; cwd {job_rules.MAX_CWD_BYTES} bytes;
+env {job_rules.MAX_ENV_VARS} variables, names `{job_rules.ENV_NAME.pattern}` of at most
+{job_rules.MAX_ENV_NAME_CHARS} characters, values {job_rules.MAX_ENV_VALUE_BYTES} bytes;
+payload {job_rules.MAX_PAYLOAD_DEPTH} levels and {job_rules.MAX_PAYLOAD_BYTES} bytes as JSON;
+cron {job_rules.MAX_CRON_CHARS} and time zone {job_rules.MAX_TIMEZONE_CHARS} characters;
+interval 1 to {job_rules.MAX_INTERVAL_SECONDS} seconds (10 years); timeout up to
+{job_rules.MAX_TIMEOUT_SECONDS:.0f} seconds (30 days); ids `{ID_PATTERN}`; `offset` and
+`after_seq` below 2^63. A time zone belongs to cron schedules only.
+"""
 
 
 def web_dist() -> Path:
@@ -45,7 +70,7 @@ def create_app(pulse: Pulse, *, manage_lifecycle: bool = True) -> FastAPI:
     app = FastAPI(
         title="Pulse",
         version="0.1.0",
-        description="Scheduler for recurring jobs with durable execution history.",
+        description=DESCRIPTION,
         lifespan=lifespan,
         openapi_url=f"{PREFIX}/openapi.json",
         docs_url=f"{PREFIX}/docs",
@@ -57,7 +82,7 @@ def create_app(pulse: Pulse, *, manage_lifecycle: bool = True) -> FastAPI:
     app.include_router(executions.router, prefix=PREFIX)
     app.include_router(ws.router, prefix=PREFIX)
 
-    @app.get(f"{PREFIX}/health", tags=["meta"])
+    @app.get(f"{PREFIX}/health", tags=["meta"], responses=error_responses(database=False))
     async def health() -> dict[str, str]:
         """Liveness of this node."""
         return {"status": "ok", "node_id": pulse.engine.node_id}

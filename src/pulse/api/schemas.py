@@ -293,11 +293,15 @@ _ERRORS: dict[int, str] = {
 _ALWAYS = (401, 403, 421, 503)
 
 
-def error_responses(*codes: int, not_found: str | None = None) -> dict[int | str, dict[str, Any]]:
+def error_responses(
+    *codes: int, not_found: str | None = None, database: bool = True
+) -> dict[int | str, dict[str, Any]]:
     """The error answers an operation may give, for the OpenAPI document: those of every call
-    (token, origin, host, database) and ``codes``. ``not_found`` says what a 404 means."""
+    (token, origin, host, and the database's unless ``database`` is False) and ``codes``.
+    ``not_found`` says what a 404 means."""
     out: dict[int | str, dict[str, Any]] = {}
-    for code in sorted({*_ALWAYS, *codes}):
+    always = _ALWAYS if database else tuple(c for c in _ALWAYS if c != 503)
+    for code in sorted({*always, *codes}):
         text = not_found if code == 404 and not_found else _ERRORS[code]
         out[code] = {"model": ErrorResponse, "description": text}
     return out

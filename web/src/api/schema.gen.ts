@@ -287,7 +287,7 @@ export interface components {
         JobCreate: {
             /**
              * Command
-             * @description Shell command to run.
+             * @description Shell command to run, at most 65536 bytes as UTF-8. No NUL characters and no lone UTF-16 surrogates (422 naming the field).
              */
             command?: string | null;
             /**
@@ -296,11 +296,20 @@ export interface components {
              * @example *\/5 * * * *
              */
             cron?: string | null;
-            /** Cwd */
+            /**
+             * Cwd
+             * @description Working directory of the command, at most 4096 bytes.
+             */
             cwd?: string | null;
-            /** Description */
+            /**
+             * Description
+             * @description No NUL characters and no lone UTF-16 surrogates (422 naming the field).
+             */
             description?: string | null;
-            /** Env */
+            /**
+             * Env
+             * @description Environment variables added for the command: at most 256; names of letters, digits and _, not starting with a digit, at most 256 characters; values at most 32768 bytes. No NUL characters and no lone UTF-16 surrogates (422 naming the field).
+             */
             env?: {
                 [key: string]: string;
             } | null;
@@ -309,19 +318,19 @@ export interface components {
              * @description Name of a registered Python handler.
              */
             handler?: string | null;
-            /**
-             * Interval Seconds
-             * @description Fixed interval, instead of cron.
-             */
+            /** Interval Seconds */
             interval_seconds?: number | null;
             /**
              * Name
-             * @description Human name.
+             * @description Human name, not blank. No NUL characters and no lone UTF-16 surrogates (422 naming the field).
              */
             name: string;
             /** Overlap */
             overlap?: ("forbid" | "allow") | null;
-            /** Payload */
+            /**
+             * Payload
+             * @description JSON given to the handler: nested at most 32 levels, at most 65536 bytes as compact JSON, finite numbers only. No NUL characters and no lone UTF-16 surrogates (422 naming the field), in keys and values.
+             */
             payload?: unknown;
             /** State */
             state?: ("active" | "paused") | null;
@@ -329,7 +338,7 @@ export interface components {
             timeout_seconds?: number | null;
             /**
              * Timezone
-             * @description IANA time zone of the cron expression.
+             * @description IANA time zone of the cron expression (default UTC). Refused with an interval schedule, where it would mean nothing. An empty name is refused; on a change, null resets it to UTC.
              */
             timezone?: string | null;
         };
@@ -396,7 +405,7 @@ export interface components {
         JobUpdate: {
             /**
              * Command
-             * @description Shell command to run.
+             * @description Shell command to run, at most 65536 bytes as UTF-8. No NUL characters and no lone UTF-16 surrogates (422 naming the field).
              */
             command?: string | null;
             /**
@@ -405,11 +414,20 @@ export interface components {
              * @example *\/5 * * * *
              */
             cron?: string | null;
-            /** Cwd */
+            /**
+             * Cwd
+             * @description Working directory of the command, at most 4096 bytes.
+             */
             cwd?: string | null;
-            /** Description */
+            /**
+             * Description
+             * @description No NUL characters and no lone UTF-16 surrogates (422 naming the field).
+             */
             description?: string | null;
-            /** Env */
+            /**
+             * Env
+             * @description Environment variables added for the command: at most 256; names of letters, digits and _, not starting with a digit, at most 256 characters; values at most 32768 bytes. No NUL characters and no lone UTF-16 surrogates (422 naming the field).
+             */
             env?: {
                 [key: string]: string;
             } | null;
@@ -418,19 +436,19 @@ export interface components {
              * @description Name of a registered Python handler.
              */
             handler?: string | null;
-            /**
-             * Interval Seconds
-             * @description Fixed interval, instead of cron.
-             */
+            /** Interval Seconds */
             interval_seconds?: number | null;
             /**
              * Name
-             * @description Human name, unique or not.
+             * @description Human name, unique or not, not blank. No NUL characters and no lone UTF-16 surrogates (422 naming the field).
              */
             name?: string | null;
             /** Overlap */
             overlap?: ("forbid" | "allow") | null;
-            /** Payload */
+            /**
+             * Payload
+             * @description JSON given to the handler: nested at most 32 levels, at most 65536 bytes as compact JSON, finite numbers only. No NUL characters and no lone UTF-16 surrogates (422 naming the field), in keys and values.
+             */
             payload?: unknown;
             /** State */
             state?: ("active" | "paused") | null;
@@ -438,7 +456,7 @@ export interface components {
             timeout_seconds?: number | null;
             /**
              * Timezone
-             * @description IANA time zone of the cron expression.
+             * @description IANA time zone of the cron expression (default UTC). Refused with an interval schedule, where it would mean nothing. An empty name is refused; on a change, null resets it to UTC.
              */
             timezone?: string | null;
         };
@@ -557,6 +575,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An execution id (`PX_…`): letters, digits and _, at most 64 characters (422 otherwise). */
                 execution_id: string;
             };
             cookie?: never;
@@ -572,7 +591,25 @@ export interface operations {
                     "application/json": components["schemas"]["ExecutionDetail"];
                 };
             };
-            /** @description Not Found */
+            /** @description The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: the request comes from another browser origin (cross-site request). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No execution has this id. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -581,8 +618,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description The Host header names a host this server does not answer to (a guard against DNS rebinding; PULSE_ALLOWED_HOSTS adds names). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field at fault and why. Texts must be valid Unicode without NUL, numbers finite and of the documented type (no booleans as numbers), JSON without NaN or Infinity, every field within its documented limit; ids are letters, digits and `_`. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -595,12 +650,13 @@ export interface operations {
     get_log_chunks_api_pulse_executions__execution_id__log_chunks_get: {
         parameters: {
             query?: {
-                /** @description Return chunks after this one. */
+                /** @description Return chunks after this one, 0 to 2^63-1. */
                 after_seq?: number;
                 limit?: number;
             };
             header?: never;
             path: {
+                /** @description An execution id (`PX_…`): letters, digits and _, at most 64 characters (422 otherwise). */
                 execution_id: string;
             };
             cookie?: never;
@@ -616,7 +672,25 @@ export interface operations {
                     "application/json": components["schemas"]["LogChunksResponse"];
                 };
             };
-            /** @description Not Found */
+            /** @description The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: the request comes from another browser origin (cross-site request). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No execution has this id. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -625,8 +699,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description The Host header names a host this server does not answer to (a guard against DNS rebinding; PULSE_ALLOWED_HOSTS adds names). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field at fault and why. Texts must be valid Unicode without NUL, numbers finite and of the documented type (no booleans as numbers), JSON without NaN or Infinity, every field within its documented limit; ids are letters, digits and `_`. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -641,6 +733,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description An execution id (`PX_…`): letters, digits and _, at most 64 characters (422 otherwise). */
                 execution_id: string;
             };
             cookie?: never;
@@ -656,7 +749,25 @@ export interface operations {
                     "text/plain": unknown;
                 };
             };
-            /** @description Not Found */
+            /** @description The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: the request comes from another browser origin (cross-site request). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No execution has this id. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -665,8 +776,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description The Host header names a host this server does not answer to (a guard against DNS rebinding; PULSE_ALLOWED_HOSTS adds names). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field at fault and why. Texts must be valid Unicode without NUL, numbers finite and of the documented type (no booleans as numbers), JSON without NaN or Infinity, every field within its documented limit; ids are letters, digits and `_`. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -696,6 +825,33 @@ export interface operations {
                     };
                 };
             };
+            /** @description The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: the request comes from another browser origin (cross-site request). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (a guard against DNS rebinding; PULSE_ALLOWED_HOSTS adds names). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     list_jobs_api_pulse_jobs_get: {
@@ -714,6 +870,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ListJobsResponse"];
+                };
+            };
+            /** @description The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: the request comes from another browser origin (cross-site request). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (a guard against DNS rebinding; PULSE_ALLOWED_HOSTS adds names). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -740,8 +932,8 @@ export interface operations {
                     "application/json": components["schemas"]["JobOut"];
                 };
             };
-            /** @description Not Found */
-            404: {
+            /** @description The request could not be read (for instance the client stopped sending its body). */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -749,8 +941,62 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: the request comes from another browser origin (cross-site request). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request body is larger than 1048576 bytes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (a guard against DNS rebinding; PULSE_ALLOWED_HOSTS adds names). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field at fault and why. Texts must be valid Unicode without NUL, numbers finite and of the documented type (no booleans as numbers), JSON without NaN or Infinity, every field within its documented limit; ids are letters, digits and `_`. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The disk holding the database is full: nothing was changed until space is freed. */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -765,6 +1011,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A job id (`SPJ_…`): letters, digits and _, at most 64 characters (422 otherwise). */
                 job_id: string;
             };
             cookie?: never;
@@ -780,7 +1027,25 @@ export interface operations {
                     "application/json": components["schemas"]["JobOut"];
                 };
             };
-            /** @description Not Found */
+            /** @description The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: the request comes from another browser origin (cross-site request). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No job has this id. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -789,8 +1054,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description The Host header names a host this server does not answer to (a guard against DNS rebinding; PULSE_ALLOWED_HOSTS adds names). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field at fault and why. Texts must be valid Unicode without NUL, numbers finite and of the documented type (no booleans as numbers), JSON without NaN or Infinity, every field within its documented limit; ids are letters, digits and `_`. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -805,6 +1088,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A job id (`SPJ_…`): letters, digits and _, at most 64 characters (422 otherwise). */
                 job_id: string;
             };
             cookie?: never;
@@ -818,7 +1102,25 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Not Found */
+            /** @description The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: the request comes from another browser origin (cross-site request). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No job has this id. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -827,8 +1129,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description The Host header names a host this server does not answer to (a guard against DNS rebinding; PULSE_ALLOWED_HOSTS adds names). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field at fault and why. Texts must be valid Unicode without NUL, numbers finite and of the documented type (no booleans as numbers), JSON without NaN or Infinity, every field within its documented limit; ids are letters, digits and `_`. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The disk holding the database is full: nothing was changed until space is freed. */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -843,6 +1172,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A job id (`SPJ_…`): letters, digits and _, at most 64 characters (422 otherwise). */
                 job_id: string;
             };
             cookie?: never;
@@ -862,7 +1192,34 @@ export interface operations {
                     "application/json": components["schemas"]["JobOut"];
                 };
             };
-            /** @description Not Found */
+            /** @description The request could not be read (for instance the client stopped sending its body). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: the request comes from another browser origin (cross-site request). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No job has this id. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -871,8 +1228,44 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description The request body is larger than 1048576 bytes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (a guard against DNS rebinding; PULSE_ALLOWED_HOSTS adds names). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field at fault and why. Texts must be valid Unicode without NUL, numbers finite and of the documented type (no booleans as numbers), JSON without NaN or Infinity, every field within its documented limit; ids are letters, digits and `_`. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The disk holding the database is full: nothing was changed until space is freed. */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -887,13 +1280,14 @@ export interface operations {
             query?: {
                 /** @description Page size, 1 to 500. */
                 limit?: number;
-                /** @description Executions to skip. */
+                /** @description Executions to skip, 0 to 2^63-1. */
                 offset?: number;
                 /** @description Only this status. */
                 status?: ("running" | "completed" | "failed") | null;
             };
             header?: never;
             path: {
+                /** @description A job id (`SPJ_…`): letters, digits and _, at most 64 characters (422 otherwise). */
                 job_id: string;
             };
             cookie?: never;
@@ -909,7 +1303,25 @@ export interface operations {
                     "application/json": components["schemas"]["ListExecutionsResponse"];
                 };
             };
-            /** @description Not Found */
+            /** @description The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: the request comes from another browser origin (cross-site request). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No job has this id. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -918,8 +1330,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description The Host header names a host this server does not answer to (a guard against DNS rebinding; PULSE_ALLOWED_HOSTS adds names). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field at fault and why. Texts must be valid Unicode without NUL, numbers finite and of the documented type (no booleans as numbers), JSON without NaN or Infinity, every field within its documented limit; ids are letters, digits and `_`. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -934,6 +1364,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A job id (`SPJ_…`): letters, digits and _, at most 64 characters (422 otherwise). */
                 job_id: string;
             };
             cookie?: never;
@@ -949,7 +1380,25 @@ export interface operations {
                     "application/json": components["schemas"]["JobOut"];
                 };
             };
-            /** @description Not Found */
+            /** @description The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: the request comes from another browser origin (cross-site request). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No job has this id. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -958,8 +1407,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description The Host header names a host this server does not answer to (a guard against DNS rebinding; PULSE_ALLOWED_HOSTS adds names). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field at fault and why. Texts must be valid Unicode without NUL, numbers finite and of the documented type (no booleans as numbers), JSON without NaN or Infinity, every field within its documented limit; ids are letters, digits and `_`. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The disk holding the database is full: nothing was changed until space is freed. */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -974,6 +1450,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A job id (`SPJ_…`): letters, digits and _, at most 64 characters (422 otherwise). */
                 job_id: string;
             };
             cookie?: never;
@@ -989,7 +1466,25 @@ export interface operations {
                     "application/json": components["schemas"]["JobOut"];
                 };
             };
-            /** @description Not Found */
+            /** @description The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: the request comes from another browser origin (cross-site request). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No job has this id. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -998,8 +1493,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description The Host header names a host this server does not answer to (a guard against DNS rebinding; PULSE_ALLOWED_HOSTS adds names). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field at fault and why. Texts must be valid Unicode without NUL, numbers finite and of the documented type (no booleans as numbers), JSON without NaN or Infinity, every field within its documented limit; ids are letters, digits and `_`. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The disk holding the database is full: nothing was changed until space is freed. */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1014,6 +1536,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A job id (`SPJ_…`): letters, digits and _, at most 64 characters (422 otherwise). */
                 job_id: string;
             };
             cookie?: never;
@@ -1029,7 +1552,25 @@ export interface operations {
                     "application/json": components["schemas"]["TriggerResponse"];
                 };
             };
-            /** @description Not Found */
+            /** @description The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: the request comes from another browser origin (cross-site request). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No job has this id. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1038,8 +1579,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description The Host header names a host this server does not answer to (a guard against DNS rebinding; PULSE_ALLOWED_HOSTS adds names). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field at fault and why. Texts must be valid Unicode without NUL, numbers finite and of the documented type (no booleans as numbers), JSON without NaN or Infinity, every field within its documented limit; ids are letters, digits and `_`. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The disk holding the database is full: nothing was changed until space is freed. */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
