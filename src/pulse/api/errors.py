@@ -39,6 +39,7 @@ from pulse.errors import (
     StoreFullError,
     StoreUnavailableError,
 )
+from pulse.jobs import ENV_NAME_RULE
 
 log = logging.getLogger("pulse.api")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -103,8 +104,16 @@ def _field_of(loc: tuple[Any, ...]) -> str:
 
 
 def _validation_message(err: dict[str, Any]) -> tuple[str, str]:
-    field = _field_of(tuple(err.get("loc", ())))
+    loc = tuple(err.get("loc", ()))
     kind = err.get("type", "")
+    if len(loc) >= 2 and loc[-1] == "[key]":
+        # A bad key of an object (env names): the object is the field, the key is quoted.
+        field, key = _field_of(loc[:-2]), str(loc[-2])
+        if field == "env" and kind in ("string_pattern_mismatch", "string_too_short"):
+            return field, f"{key[:60]!r} is not a valid variable name ({ENV_NAME_RULE})"
+        message = str(err.get("msg", "is invalid")).replace("Input should be", "must be", 1)
+        return field, f"key {key[:60]!r}: {message.replace('String should', 'must', 1)}"
+    field = _field_of(loc)
     if kind == "json_invalid":
         return "body", f"malformed JSON: {err.get('ctx', {}).get('error', 'cannot parse')}"
     if kind == "extra_forbidden":
@@ -119,7 +128,9 @@ def _validation_message(err: dict[str, Any]) -> tuple[str, str]:
     if kind == "string_pattern_mismatch" and field in ("job_id", "execution_id"):
         return field, "must be an id: letters, digits and _, at most 64 characters"
     message = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
-    return field, message.replace("Input should be", "must be", 1)
+    return field, message.replace("Input should be", "must be", 1).replace(
+        "String should", "must", 1
+    )
 
 
 def install(app: FastAPI) -> None:
