@@ -77,7 +77,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc.wait(30)
         log.close()
         text = (data / "server.log").read_text()
-        assert "Traceback" not in text, text
+        # No request failed inside the API (the jobs' own failures are data, not errors here).
+        assert "unexpected error answering" not in text, text
+        assert "Exception in ASGI application" not in text, text
 
 
 @pytest.mark.slow
@@ -89,4 +91,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     suppress_health_check=list(HealthCheck),
 )
 def test_the_api_answers_as_documented(case: schemathesis.Case, server: str) -> None:
+    if isinstance(case.body, dict) and isinstance(case.body.get("command"), str):
+        # The server runs what it accepts: a generated command becomes a shell comment, so that
+        # no random text is ever executed (its validation is what is under test, not its run).
+        case.body["command"] = "true #" + case.body["command"].replace("\n", " ")
     case.call_and_validate(base_url=server, checks=CHECKS, timeout=10)
