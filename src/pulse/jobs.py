@@ -18,7 +18,10 @@ from typing import Any
 from pulse import ids
 from pulse.errors import InvalidInputError
 from pulse.models import Job, JobState, Overlap, Schedule, Target
-from pulse.schedules import next_fire_after, validate
+from pulse.schedules import MAX_CRON_LENGTH, MAX_TIMEZONE_LENGTH, next_fire_after, validate
+
+# The schedule's own bounds, re-exported beside the others.
+from pulse.schedules import MAX_INTERVAL_SECONDS as MAX_INTERVAL_SECONDS
 
 MAX_NAME_CHARS = 200
 MAX_DESCRIPTION_CHARS = 4000
@@ -30,10 +33,8 @@ MAX_ENV_NAME_CHARS = 256
 MAX_ENV_VALUE_BYTES = 32 * 1024
 MAX_PAYLOAD_DEPTH = 32
 MAX_PAYLOAD_BYTES = 64 * 1024  # as compact JSON, UTF-8
-MAX_CRON_CHARS = 200
-MAX_TIMEZONE_CHARS = 64  # the longest IANA name has 32
-# Ten years: longer intervals are typos, and far larger ones overflow datetime arithmetic.
-MAX_INTERVAL_SECONDS = 10 * 366 * 24 * 3600
+MAX_CRON_CHARS = MAX_CRON_LENGTH
+MAX_TIMEZONE_CHARS = MAX_TIMEZONE_LENGTH
 MAX_TIMEOUT_SECONDS = 30 * 24 * 3600.0
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 ENV_NAME_RULE = "letters, digits and _, not starting with a digit"
