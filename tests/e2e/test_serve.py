@@ -127,27 +127,34 @@ def test_a_kill_9_mid_run_loses_nothing_recorded_and_the_restart_fails_the_orpha
     server.stop()
 
 
-def test_sigterm_lets_short_runs_finish_and_records_long_ones_as_shut_down(server: Server) -> None:
+def test_sigterm_reaches_the_jobs_at_once_and_every_end_is_recorded(server: Server) -> None:
     server.start()
-    short = server.api(
+    tidy = server.api(
         "POST",
         "/jobs",
-        json={"name": "s", "command": "sleep 1; echo finished", "interval_seconds": 3600},
+        json={
+            "name": "s",
+            "command": "trap 'echo tidied up; exit 0' TERM; sleep 60 & wait",
+            "interval_seconds": 3600,
+        },
     )
-    long = server.api(
+    plain = server.api(
         "POST", "/jobs", json={"name": "l", "command": "sleep 60", "interval_seconds": 3600}
     )
-    sid = server.api("POST", f"/jobs/{short['id']}/trigger")["execution_id"]
-    lid = server.api("POST", f"/jobs/{long['id']}/trigger")["execution_id"]
+    sid = server.api("POST", f"/jobs/{tidy['id']}/trigger")["execution_id"]
+    lid = server.api("POST", f"/jobs/{plain['id']}/trigger")["execution_id"]
     server.wait_for(sid, "running")
     server.wait_for(lid, "running")
+    time.sleep(0.5)  # the trap is set
     t0 = time.monotonic()
     assert server.stop(signal.SIGTERM) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal
-    assert time.monotonic() - t0 < 15
+    # Both ended on SIGTERM: nothing waited for the 10 s grace.
+    assert time.monotonic() - t0 < 9
     server.start()
-    assert server.api("GET", f"/executions/{sid}")["status"] == "completed"
+    e = server.api("GET", f"/executions/{sid}")
+    assert e["status"] == "completed" and e["result_summary"] == "tidied up"
     e = server.api("GET", f"/executions/{lid}")
-    assert e["status"] == "failed" and e["error_message"] == "shut down"
+    assert e["status"] == "failed" and e["error_message"] == "shut down (killed by signal SIGTERM)"
     server.stop()
 
 

@@ -407,28 +407,40 @@ async def test_a_node_that_stopped_heartbeating_has_its_runs_failed_and_requeued
     assert (await pulse.store.get_execution(waiting)).status is ExecutionStatus.COMPLETED
 
 
-async def test_stop_waits_for_short_runs_and_kills_long_ones_as_shut_down(tmp_path: Path) -> None:
+async def test_stop_sends_sigterm_at_once_and_sigkill_at_the_end_of_the_grace(
+    tmp_path: Path,
+) -> None:
     p = Pulse(
-        Settings(data_dir=tmp_path, node_id="n", shutdown_grace_seconds=1.0, poll_seconds=0.05)
+        Settings(data_dir=tmp_path, node_id="n", shutdown_grace_seconds=1.5, poll_seconds=0.05)
     )
     await p.start()
-    short = await add(p, name="short", command="sleep 0.3; echo finished")
-    long = await add(p, name="long", command="echo begun; sleep 30")
-    rs, rl = await p.engine.trigger(short), await p.engine.trigger(long)
-    for _ in range(100):
-        if p.engine.running_count == 2:
+    jobs = {
+        "graceful": "trap 'echo cleaned up; exit 0' TERM; echo begun; sleep 30 & wait",
+        "stubborn": "trap '' TERM; echo begun; sleep 30",
+        "plain": "echo begun; sleep 30",
+    }
+    runs = {}
+    for name, command in jobs.items():
+        runs[name] = await p.engine.trigger(await add(p, name=name, command=command))
+    for _ in range(500):  # every command has set its traps
+        texts = [await log_text(p, r.execution_id) for r in runs.values()]
+        if all("begun" in t for t in texts):
             break
         await asyncio.sleep(0.02)
     t0 = time.monotonic()
     await p.stop()
-    assert time.monotonic() - t0 < 5
+    took = time.monotonic() - t0
+    assert 1.5 <= took < 10  # the stubborn one was waited for, then killed
     p2 = Pulse(Settings(data_dir=tmp_path, node_id="n2"))
     await p2.store.open()
     try:
-        es = await p2.store.get_execution(rs.execution_id)
-        el = await p2.store.get_execution(rl.execution_id)
-        assert es.status is ExecutionStatus.COMPLETED and es.result_summary == "finished"
-        assert el.status is ExecutionStatus.FAILED and el.error_message == "shut down"
+        got = {name: await p2.store.get_execution(r.execution_id) for name, r in runs.items()}
+        assert got["graceful"].status is ExecutionStatus.COMPLETED
+        assert got["graceful"].result_summary == "cleaned up"
+        assert got["plain"].error_message == "shut down (killed by signal SIGTERM)"
+        assert got["stubborn"].error_message == "shut down (killed by signal SIGKILL)"
+        assert await p2.store.running_executions() == []
+        assert await p2.store.list_nodes() == []  # nothing left for anyone to recover
     finally:
         await p2.store.close()
 

@@ -20,7 +20,7 @@ from pulse.models import (
     Target,
     Trigger,
 )
-from pulse.store.base import Firing
+from pulse.store.base import Firing, NodeInfo, Store
 
 T0 = datetime(2025, 12, 6, 2, 0, 0, tzinfo=UTC)
 _names = itertools.count()
@@ -123,3 +123,18 @@ def firing(
         request=request(j.id, created_at=slot),
         forbid_overlap=forbid_overlap,
     )
+
+
+async def start_executions(store: Store, executions: list[Execution]) -> list[Execution]:
+    """``store.start_executions`` by nodes that have registered (a shared store starts nothing
+    for a node without a row)."""
+    for node in sorted({e.node_id for e in executions if e.node_id is not None}):
+        await store.heartbeat(NodeInfo(node, "test-host", 1, T0, T0))
+    return await store.start_executions(executions)
+
+
+async def start_execution(store: Store, execution: Execution) -> Execution:
+    """``store.start_execution`` by a node that has registered."""
+    if execution.node_id is not None:
+        await store.heartbeat(NodeInfo(execution.node_id, "test-host", 1, T0, T0))
+    return await store.start_execution(execution)

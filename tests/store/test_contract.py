@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -37,7 +37,7 @@ async def run_once(
     req = await store.enqueue(b.request(job_id, created_at=at(started), trigger=Trigger.MANUAL))
     claimed = await store.claim_run_requests("n1", 100, at(started))
     assert req in claimed
-    await store.start_execution(b.execution(req, started_at=at(started)))
+    await b.start_execution(store, b.execution(req, started_at=at(started)))
     if status is not None:
         await store.finish_execution(req.execution_id, b.result(status, at(started + 1)))
     return req.execution_id
@@ -317,7 +317,7 @@ async def test_a_forbidden_overlap_skips_the_slot_and_counts_the_skip(store: Sto
     # Claimed, then running: still busy.
     [req] = await store.claim_run_requests("n1", 10, at(301))
     assert await store.fire([b.firing(skipped)]) == [FireOutcome.SKIPPED]
-    await store.start_execution(b.execution(req, at(302)))
+    await b.start_execution(store, b.execution(req, at(302)))
     job = await store.get_job(job.id)
     assert await store.fire([b.firing(job)]) == [FireOutcome.SKIPPED]
     assert (await store.get_job(job.id)).skipped_count == 3
@@ -433,7 +433,7 @@ async def test_requeue_puts_back_only_the_nodes_claimed_requests(store: Store) -
         await store.enqueue(b.request(job.id, at(s), Trigger.MANUAL))
     started, claimed = await store.claim_run_requests("dead", 2, at(10))
     elsewhere = await store.claim_run_requests("alive", 1, at(10))
-    await store.start_execution(b.execution(started, at(11), node_id="dead"))
+    await b.start_execution(store, b.execution(started, at(11), node_id="dead"))
 
     assert await store.requeue_claimed("dead") == 1
 
@@ -451,7 +451,7 @@ async def test_starting_an_execution_records_it_running_and_marks_the_job(store:
     await store.claim_run_requests("n1", 1, at(1))
     execution = b.execution(req, at(2))
 
-    assert await store.start_execution(execution) == execution
+    assert await b.start_execution(store, execution) == execution
 
     assert await store.get_execution(execution.id) == execution
     stored_job = await store.get_job(job.id)
@@ -469,7 +469,7 @@ async def test_a_claimed_batch_starts_at_once_except_runs_of_a_deleted_job(store
     await store.claim_run_requests("n1", 3, at(5))
     await store.delete_job(gone.id)  # between the claim and the start
 
-    started = await store.start_executions([b.execution(r, at(6)) for r in reqs])
+    started = await b.start_executions(store, [b.execution(r, at(6)) for r in reqs])
 
     assert [e.id for e in started] == [reqs[0].execution_id, reqs[2].execution_id]
     page = await store.list_executions(kept.id, 10, 0)
@@ -758,24 +758,79 @@ async def test_list_totals_follow_status_changes_and_deletions(store: Store) -> 
 
 async def test_a_heartbeat_inserts_then_refreshes_the_nodes_row(store: Store) -> None:
     node = NodeInfo("n1", "host-a", 4242, started_at=at(0), heartbeat_at=at(0))
-    await store.heartbeat(node)
+    first = await store.heartbeat(node)
     await store.heartbeat(NodeInfo("n0", "host-b", 7, started_at=at(1), heartbeat_at=at(1)))
 
-    await store.heartbeat(replace(node, heartbeat_at=at(15)))
+    again = await store.heartbeat(replace(node, heartbeat_at=at(15)))
 
+    assert not first.renewed and again.renewed
     nodes = await store.list_nodes()
     assert [n.node_id for n in nodes] == ["n0", "n1"]
-    assert nodes[1] == replace(node, heartbeat_at=at(15))
+    # A shared store stamps heartbeats with the database's clock, one clock for every node.
+    assert nodes[1] == replace(node, heartbeat_at=again.at)
+    if not store.shared:
+        assert again.at == at(15)
+    else:
+        assert abs((again.at - datetime.now(UTC)).total_seconds()) < 60
 
 
 async def test_a_removed_node_is_no_longer_listed(store: Store) -> None:
     await store.heartbeat(NodeInfo("n1", "h", 1, at(0), at(0)))
     await store.heartbeat(NodeInfo("n2", "h", 2, at(0), at(0)))
 
-    await store.remove_node("n1")
-    await store.remove_node("never-seen")
+    assert await store.remove_node("n1")
+    assert not await store.remove_node("never-seen")
 
     assert [n.node_id for n in await store.list_nodes()] == ["n2"]
+
+
+async def test_a_stale_node_is_removed_once_and_a_fresh_one_never(store: Store) -> None:
+    beat = await store.heartbeat(NodeInfo("n1", "h", 1, at(0), at(0)))
+
+    assert not await store.remove_node("n1", stale_before=beat.at)  # as fresh as the cut-off
+    assert await store.remove_node("n1", stale_before=beat.at + timedelta(seconds=1))
+    assert not await store.remove_node("n1", stale_before=beat.at + timedelta(seconds=1))
+    again = await store.heartbeat(NodeInfo("n1", "h", 1, at(0), at(0)))
+    assert not again.renewed  # the node learns that it was declared lost
+
+
+async def test_a_shared_store_starts_nothing_for_a_node_without_a_row(store: Store) -> None:
+    if not store.shared:
+        pytest.skip("one node serves this store: there are no peers to fence it from")
+    j = await store.create_job(b.job())
+    req = await store.enqueue(b.request(j.id, at(1)))
+    await store.claim_run_requests("n1", 10, at(2))
+
+    assert await store.start_executions([b.execution(req, at(3))]) == []
+    assert await store.running_executions() == []
+    # Once registered again, it may.
+    assert await b.start_executions(store, [b.execution(req, at(4))]) != []
+
+
+async def test_orphaned_runs_and_claims_are_those_of_nodes_without_a_row(store: Store) -> None:
+    j = await store.create_job(b.job(overlap=Overlap.ALLOW))
+    reqs = [await store.enqueue(b.request(j.id, at(i))) for i in range(4)]
+    await store.claim_run_requests("gone", 2, at(5))
+    await store.claim_run_requests("here", 2, at(5))
+    gone = await b.start_execution(store, b.execution(reqs[0], at(6), node_id="gone"))
+    await b.start_execution(store, b.execution(reqs[2], at(6), node_id="here"))
+    await store.remove_node("gone")
+
+    assert [e.id for e in await store.orphaned_executions(at(7))] == [gone.id]
+    assert await store.orphaned_executions(at(6)) == []  # started since the cut-off
+    assert await store.requeue_orphaned_requests(at(6)) == 1  # reqs[1], claimed by "gone"
+    assert [r.id for r in await store.claim_run_requests("x", 10, at(8))] == [reqs[1].id]
+
+
+async def test_requeue_claimed_can_take_only_old_or_named_claims(store: Store) -> None:
+    j = await store.create_job(b.job(overlap=Overlap.ALLOW))
+    reqs = [await store.enqueue(b.request(j.id, at(i))) for i in range(3)]
+    await store.claim_run_requests("n1", 1, at(10))
+    await store.claim_run_requests("n1", 2, at(20))
+
+    assert await store.requeue_claimed("n1", claimed_before=at(15)) == 1
+    assert await store.requeue_claimed("n1", ids={reqs[2].id, "JB_none"}) == 1
+    assert await store.requeue_claimed("n1") == 1  # reqs[1]
 
 
 async def test_running_executions_are_listed_for_all_nodes_or_one(store: Store) -> None:
@@ -784,7 +839,7 @@ async def test_running_executions_are_listed_for_all_nodes_or_one(store: Store) 
     for s, node in ((0, "a"), (1, "b"), (2, "a"), (3, "a")):
         req = await store.enqueue(b.request(job.id, at(s), Trigger.MANUAL))
         await store.claim_run_requests(node, 1, at(s))
-        started.append(await store.start_execution(b.execution(req, at(s), node_id=node)))
+        started.append(await b.start_execution(store, b.execution(req, at(s), node_id=node)))
     await store.finish_execution(started[3].id, b.result(COMPLETED, at(4)))
 
     assert await store.running_executions() == started[:3]

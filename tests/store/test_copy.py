@@ -62,7 +62,7 @@ async def run(
     appended while it runs and the last one with its end; ``status`` None leaves it running."""
     req = await store.enqueue(b.request(job_id, created_at=at(started), trigger=Trigger.MANUAL))
     await store.claim_run_requests("old-node", 100, at(started))
-    await store.start_execution(b.execution(req, started_at=at(started), node_id="old-node"))
+    await b.start_execution(store, b.execution(req, started_at=at(started), node_id="old-node"))
     chunks = b.chunks(logs or [], stream=stream)
     if status is None:
         await store.append_logs(req.execution_id, chunks)
@@ -281,7 +281,7 @@ async def test_a_request_that_ran_on_the_target_is_not_queued_again(
 ) -> None:
     await copy(source, target)
     [req, _] = await target.claim_run_requests("new-node", 10, at(5000))
-    await target.start_execution(b.execution(req, started_at=at(5000), node_id="new-node"))
+    await b.start_execution(target, b.execution(req, started_at=at(5000), node_id="new-node"))
     await target.finish_execution(req.execution_id, b.result(completed_at=at(5001)))
 
     report = await copy(source, target)
@@ -400,7 +400,7 @@ async def test_a_node_still_serving_the_source_is_refused_unless_forced(
 
     report = await copy(source, target, force=True)
     assert report.ok
-    assert any("old-node (host box, pid 4242" in w for w in report.warnings)
+    assert any("still uses this database: old-node (host " in w for w in report.warnings)
 
 
 async def test_a_stale_node_row_does_not_block_the_copy(

@@ -236,7 +236,7 @@ async def test_nul_characters_in_output_are_replaced_not_fatal(nodes: list[Postg
     job = await store.create_job(b.job())
     req = await store.enqueue(b.request(job.id, at(0), Trigger.MANUAL))
     await store.claim_run_requests("n1", 1, at(0))
-    await store.start_execution(b.execution(req))
+    await b.start_execution(store, b.execution(req))
 
     await store.append_logs(req.execution_id, b.chunks(["a\x00b\n"]))
     await store.append_logs(req.execution_id, b.chunks([f"{i}\x00\n" for i in range(70)], 2))

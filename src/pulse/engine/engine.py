@@ -4,6 +4,16 @@ Lifecycle of a run (see DESIGN.md): the ticker queues a run request for a due sl
 claims it, records the execution ``running`` and announces it; the runner captures the output; the
 end is recorded in one update and announced once. A node heartbeats; executions of a node that
 stopped heartbeating (or of this host's previous process) are recorded ``failed``.
+
+Leases and fencing, on a store shared by several nodes (PostgreSQL). Each heartbeat is stamped
+with the database's clock. A node that has not renewed its lease for ``2/3`` of it stops
+claiming and stops its own runs (SIGTERM, then SIGKILL ``1/6`` of the lease later): by the time
+its lease plus a margin (``1/6``) has expired in the database's clock, nothing of it runs any
+more, and only then may a peer record its runs ``failed`` and take its work over. A peer does so
+only once it has itself been connected for a whole lease: after an outage that cut every node
+off, the live nodes have renewed their leases by then, and none is mistaken for lost. Starting
+an execution needs the node's row (``start_executions``), so a node declared lost starts
+nothing until it has registered again.
 """
 
 from __future__ import annotations
@@ -14,6 +24,7 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -21,20 +32,25 @@ from pulse import ids
 from pulse.clock import Clock, SystemClock, format_ts
 from pulse.engine.capture import FlushRound, LogSink
 from pulse.engine.handlers import Handler, install_capture
+from pulse.engine.processes import kill_leftovers, start_ticks
 from pulse.engine.runner import RunHandle, Runner
 from pulse.engine.ticker import Ticker
-from pulse.errors import StoreError, StoreUnavailableError
+from pulse.errors import StoreUnavailableError
 from pulse.events import (
     EventHub,
     ExecutionCompleted,
     ExecutionFailed,
     ExecutionStarted,
+    JobChanged,
+    Subscriber,
 )
 from pulse.models import (
     Execution,
     ExecutionResult,
     ExecutionStatus,
     Job,
+    LogChunk,
+    LogStream,
     RunRequest,
     Trigger,
 )
@@ -48,6 +64,12 @@ T = TypeVar("T")
 # done: one run alone is recorded at once, runs that end together share a write.
 END_BATCH = 500
 _BUSY_RETRY_SECONDS = 0.02
+# A claim this old that is neither started nor released was lost (an error after the claim
+# committed); the node's own sweep puts it back in the queue.
+_STALE_CLAIM_SECONDS = 60.0
+# An end that failed this many times for a reason other than an outage is written without its
+# last log chunks, which are the likely culprit (the run's record matters more than its tail).
+_END_ATTEMPTS_WITH_LOGS = 3
 
 
 class Engine:
@@ -78,8 +100,24 @@ class Engine:
         self._ends: list[tuple[ExecutionEnd, asyncio.Future[tuple[bool, bool]]]] = []
         self._ends_writer: asyncio.Task[None] | None = None
         self._stopping = False
+        self._stopped = asyncio.Event()
         self._started_at = self.clock.now()
         self.queued_hooks: list[Callable[[], None]] = []
+        # Leases (see the module docstring), in this node's monotonic clock.
+        lease = settings.lease_seconds
+        self._fence_after = lease * 2 / 3
+        self._kill_grace = lease / 6
+        self._takeover_margin = lease / 6
+        self._lease_until: float | None = None  # fence when the monotonic clock passes this
+        self._connected_since: float | None = None  # start of the current run of heartbeats
+        self._store_time: tuple[datetime, float] | None = None  # (store's clock, monotonic)
+        self._registered = False
+        self.fenced = False
+        self._last_heartbeat_error: str | None = None
+        # Executions between their claim and their task: the sweep leaves them alone.
+        self._starting: set[str] = set()
+        self._task_jobs: dict[asyncio.Task[None], str] = {}
+        self._job_events: Subscriber | None = None
 
     # -- public -------------------------------------------------------------------------------
     @property
@@ -91,34 +129,58 @@ class Engine:
 
         With ``loops=False`` nothing runs by itself: tests drive ``tick`` and ``run_pending``."""
         install_capture()
-        await self._heartbeat()
+        await retrying("register this node", self._heartbeat)
         await self.recover_restarted()
         if loops:
+            self._job_events = self.hub.subscribe(buffer=10000)
             self._loops = [
                 asyncio.create_task(self._ticker_loop(), name="pulse-ticker"),
                 asyncio.create_task(self._worker_loop(), name="pulse-workers"),
                 asyncio.create_task(self._heartbeat_loop(), name="pulse-heartbeat"),
+                asyncio.create_task(self._watch_jobs(), name="pulse-job-watch"),
             ]
+            if self.store.shared:
+                self._loops.append(asyncio.create_task(self._fence_loop(), name="pulse-fence"))
 
     async def stop(self, grace: float | None = None) -> None:
-        """Stop claiming; let running executions finish for up to ``grace`` seconds, then kill
-        them and record them ``failed`` ("shut down")."""
+        """Stop claiming (the loops end by themselves, never in the middle of a claim); send
+        running commands SIGTERM at once, and SIGKILL at the end of ``grace`` seconds; record
+        every end. The node's row goes only once none of its executions is left running."""
+        if self._stopping:
+            return
         self._stopping = True
+        self._stopped.set()
         grace = self.settings.shutdown_grace_seconds if grace is None else grace
-        for t in self._loops:
-            t.cancel()
-        await asyncio.gather(*self._loops, return_exceptions=True)
+        self._wake_worker.set()
+        self._wake_ticker.set()
+        self._slot_free.set()
+        if self._loops:
+            _done, stuck = await asyncio.wait(set(self._loops), timeout=max(grace, 5.0))
+            for t in stuck:  # a loop waiting on the database that is away: nothing to finish
+                t.cancel()
+            await asyncio.gather(*self._loops, return_exceptions=True)
         self._loops = []
+        for handle in list(self._running.values()):
+            handle.stop("shut down", grace)
         if self._tasks:
-            _done, pending = await asyncio.wait(set(self._tasks), timeout=grace)
+            # Python handlers that ignore cancellation, and the writes of the last ends.
+            _done, pending = await asyncio.wait(set(self._tasks), timeout=grace + 5.0)
             if pending:
                 for handle in list(self._running.values()):
                     handle.abort("shut down")
                 await asyncio.wait(pending, timeout=10)
+        if self._job_events is not None:
+            self._job_events.close()
+            self._job_events = None
         # Requests this node claimed but never started go back to the queue for other nodes.
-        with contextlib.suppress(Exception):
+        try:
             await self.store.requeue_claimed(self.node_id)
-            await self.store.remove_node(self.node_id)
+            if not await self.store.running_executions(self.node_id):
+                await self.store.remove_node(self.node_id)
+            else:  # left for recovery: by the next process here, or by a peer after the lease
+                log.warning("stopping with executions still recorded running")
+        except Exception as e:
+            log.warning("could not deregister node %s: %s", self.node_id, e)
 
     def notify_queued(self) -> None:
         """Wake the workers now: a run request was queued on this node. Other nodes hear of it
@@ -171,14 +233,41 @@ class Engine:
             await asyncio.gather(*(self._execute(e, job) for e, job in claimed))
             ran += len(claimed)
 
-    async def abort(self, execution_id: str, reason: str) -> bool:
-        handle = self._running.get(execution_id)
-        if handle is None:
-            return False
-        handle.abort(reason)
+    def stop_runs_of_job(self, job_id: str, reason: str, grace: float | None = None) -> int:
+        """Stop this node's running executions of ``job_id`` (SIGTERM, SIGKILL after
+        ``grace``); returns how many were asked to stop."""
+        grace = self._kill_grace if grace is None else grace
+        handles = [h for h in self._running.values() if h.job_id == job_id]
+        for handle in handles:
+            handle.stop(reason, grace)
+        return len(handles)
+
+    async def wait_runs_of_job(self, job_id: str, timeout: float) -> bool:  # noqa: ASYNC109
+        """Wait until this node runs nothing of ``job_id`` and has recorded their ends; False
+        on timeout."""
+        deadline = self.clock.monotonic() + timeout
+        while job_id in self._task_jobs.values():
+            if self.clock.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.02)
         return True
 
+    def readiness(self) -> tuple[bool, str]:
+        """Whether this node can do its work: its last heartbeat (a write) went through."""
+        if self._last_heartbeat_error is not None:
+            return False, self._last_heartbeat_error
+        if self.fenced:
+            return False, "this node lost its lease on the database and stopped its runs"
+        return True, "ok"
+
     # -- loops --------------------------------------------------------------------------------
+    async def _pause(self, event: asyncio.Event, seconds: float) -> None:
+        """Wait for ``event`` or ``seconds``, whichever first; a stop ends the wait too."""
+        if self._stopping:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout=seconds)
+
     async def _ticker_loop(self) -> None:
         while not self._stopping:
             try:
@@ -198,8 +287,16 @@ class Engine:
                 log.exception("ticker failed; retrying")
                 delay = 1.0
             self._wake_ticker.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake_ticker.wait(), timeout=delay)
+            await self._pause(self._wake_ticker, delay)
+
+    def _may_claim(self) -> bool:
+        """Whether this node may take new work: not stopping, and (on a shared store) holding a
+        lease that will not lapse before the runs it starts now are under way."""
+        if self._stopping or self.fenced:
+            return False
+        if not self.store.shared:
+            return True
+        return self._lease_until is not None and self.clock.monotonic() < self._lease_until
 
     async def _worker_loop(self) -> None:
         limit = self.settings.workers
@@ -207,7 +304,11 @@ class Engine:
             free = limit - len(self._tasks)
             if free <= 0:
                 self._slot_free.clear()
-                await self._slot_free.wait()
+                await self._pause(self._slot_free, 3600)
+                continue
+            if not self._may_claim():
+                self._wake_worker.clear()
+                await self._pause(self._wake_worker, self.settings.poll_seconds)
                 continue
             self._wake_worker.clear()
             try:
@@ -215,43 +316,103 @@ class Engine:
             except StoreUnavailableError as e:
                 log.warning("cannot claim run requests: %s", e)
                 claimed = []
-                await asyncio.sleep(1)
+                await self._pause(self._stopped, 1)
             except Exception:
                 log.exception("claiming run requests failed; retrying")
                 claimed = []
-                await asyncio.sleep(1)
+                await self._pause(self._stopped, 1)
             for execution, job in claimed:
-                task = asyncio.create_task(self._execute(execution, job))
-                self._tasks.add(task)
-                task.add_done_callback(self._task_done)
+                self._spawn(execution, job)
             if not claimed:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        self._wake_worker.wait(), timeout=self.settings.poll_seconds
-                    )
+                await self._pause(self._wake_worker, self.settings.poll_seconds)
+
+    def _spawn(self, execution: Execution, job: Job) -> None:
+        task = asyncio.create_task(self._execute(execution, job))
+        self._tasks.add(task)
+        self._task_jobs[task] = job.id
+        self._starting.discard(execution.id)
+        task.add_done_callback(self._task_done)
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
+        self._task_jobs.pop(task, None)
         self._slot_free.set()
 
     async def _heartbeat_loop(self) -> None:
         while not self._stopping:
-            await asyncio.sleep(self.settings.heartbeat_seconds)
+            await self._pause(self._stopped, self.settings.heartbeat_seconds)
+            if self._stopping:
+                return
             try:
                 await self._heartbeat()
                 await self.recover_lost()
+                await self._sweep()
+            except StoreUnavailableError as e:
+                log.warning("heartbeat: %s", e)
             except Exception:
                 log.exception("heartbeat failed; retrying")
+
+    async def _fence_loop(self) -> None:
+        """Stop this node's runs when its lease is about to lapse (see the module docstring).
+        Independent of the heartbeat, which may hang on a database that does not answer."""
+        while not self._stopping:
+            await self._pause(self._stopped, min(1.0, self._kill_grace / 4))
+            if self._stopping:
+                return
+            if self.fenced or self._lease_until is None:
+                continue
+            if self.clock.monotonic() >= self._lease_until:
+                self._fence("this node lost contact with the database")
+
+    def _fence(self, why: str) -> None:
+        self.fenced = True
+        if self._running:
+            log.error(
+                "%s: stopping its %d running execution(s) before peers take them over",
+                why,
+                len(self._running),
+            )
+        else:
+            log.error("%s: claiming nothing until it is back", why)
+        for handle in list(self._running.values()):
+            handle.stop(f"stopped: {why}", self._kill_grace)
+
+    async def _watch_jobs(self) -> None:
+        """Stop local runs of jobs deleted anywhere (the event crosses nodes)."""
+        events = self._job_events
+        assert events is not None
+        while not self._stopping:
+            event = await events.get()
+            if isinstance(event, JobChanged) and event.change == "deleted":
+                self.stop_runs_of_job(event.job_id, "job deleted")
 
     # -- one execution ------------------------------------------------------------------------
     async def _claim(self, limit: int) -> list[tuple[Execution, Job]]:
         """Claim up to ``limit`` run requests and record their executions started, for the
         whole batch at once (three writes and reads however many). Requests whose job was
-        deleted meanwhile are dropped: they went with the job."""
+        deleted meanwhile are dropped: they went with the job. Should anything fail between
+        the claim and the start, the claims are released (retried until the database takes
+        it), never left claimed by a node that will not run them."""
         reqs = await self.store.claim_run_requests(self.node_id, limit, self.clock.now())
         if not reqs:
             return []
-        jobs = await self.store.get_jobs({r.job_id for r in reqs})
+        request_ids = {r.id for r in reqs}
+        self._starting.update(r.execution_id for r in reqs)
+        try:
+            return await self._start_claimed(reqs)
+        except BaseException:
+            await self._release(request_ids)
+            raise
+        finally:
+            self._starting.difference_update(r.execution_id for r in reqs)
+
+    async def _start_claimed(self, reqs: list[RunRequest]) -> list[tuple[Execution, Job]]:
+        jobs = await retrying(
+            "read the jobs of claimed runs", self.store.get_jobs, {r.job_id for r in reqs}
+        )
+        if not self._may_claim():
+            await self._release({r.id for r in reqs})
+            return []
         now = self.clock.now()
         started = [
             (
@@ -275,18 +436,63 @@ class Engine:
             if req.job_id in jobs
         ]
         executions = [e for e, _ in started]
-        recorded = await retrying(
-            "record the start of executions", self.store.start_executions, executions
-        )
+        recorded = await self.store.start_executions(executions) if executions else []
         if len(recorded) < len(started):
             ids = {e.id for e in recorded}
             started = [(e, job) for e, job in started if e.id in ids]
+            # Not started: their job was deleted (the request went with it), or this node's row
+            # is gone (peers declared it lost): back to the queue.
+            await self._release({r.id for r in reqs if r.execution_id not in ids})
         return started
+
+    async def _release(self, request_ids: set[str]) -> None:
+        if not request_ids:
+            return
+        with contextlib.suppress(Exception):
+            await asyncio.shield(
+                retrying(
+                    "release claimed run requests",
+                    self.store.requeue_claimed,
+                    self.node_id,
+                    None,
+                    request_ids,
+                )
+            )
+
+    async def _sweep(self) -> None:
+        """This node's own housekeeping: claims it holds but lost track of (an error after
+        the claim committed) go back to the queue; executions recorded running on this node
+        that it does not run (a start whose answer was lost) are recorded failed."""
+        now = self.clock.now()
+        await self.store.requeue_claimed(
+            self.node_id, now - timedelta(seconds=_STALE_CLAIM_SECONDS)
+        )
+        for e in await self.store.running_executions(self.node_id):
+            if e.id in self._running or e.id in self._starting:
+                continue
+            if (now - e.started_at).total_seconds() < _STALE_CLAIM_SECONDS:
+                continue  # being set up right now
+            finished = await self.store.finish_execution(
+                e.id,
+                self._failure(
+                    e, "lost while starting: the start was recorded, the run never began"
+                ),
+            )
+            if finished is not None:
+                self._announce_end(
+                    finished.id,
+                    finished.scheduled_job_id,
+                    finished.status,
+                    finished.duration_ms,
+                    finished.error_message,
+                )
 
     async def _execute(self, execution: Execution, job: Job) -> None:
         self.hub.publish(ExecutionStarted(execution.id, job.id))
-        handle = RunHandle(execution.id)
+        handle = RunHandle(execution.id, job.id)
         self._running[execution.id] = handle
+        if self.fenced or self._stopping:
+            handle.abort("shut down" if self._stopping else "stopped: this node lost its lease")
         sink = LogSink(
             execution.id,
             self.store,
@@ -366,6 +572,10 @@ class Engine:
     async def _write_end_batch(
         self, ends: list[ExecutionEnd]
     ) -> list[tuple[bool, bool] | BaseException]:
+        """Record a batch of ends. An end is kept and retried until it is stored, never
+        dropped: through an outage (retried with backoff), through a full disk (likewise,
+        until space returns), and past a fault of its own (a batch that fails is split, and an
+        end that still fails is written without its last log chunks, then retried as is)."""
         attempts = 0
 
         async def write(batch: list[ExecutionEnd]) -> list[bool]:
@@ -376,20 +586,40 @@ class Engine:
         try:
             done = await retrying("record the end of executions", write, ends)
             return [(ok, attempts > 1) for ok in done]
-        except Exception:
-            if len(ends) == 1:
-                log.exception("cannot record the end of %s", ends[0].execution_id)
-                return [StoreError(f"cannot record the end of {ends[0].execution_id}")]
+        except Exception as e:
+            if len(ends) > 1:
+                log.warning("recording %d ends together failed (%s); one at a time", len(ends), e)
+            else:
+                log.warning("cannot record the end of %s yet: %s", ends[0].execution_id, e)
         # One faulty end must not keep the others from being recorded: one at a time.
         outcomes: list[tuple[bool, bool] | BaseException] = []
         for end in ends:
-            try:
-                (ok,) = await retrying(f"record the end of {end.execution_id}", write, [end])
-                outcomes.append((ok, True))
-            except Exception as e:
-                log.exception("cannot record the end of %s", end.execution_id)
-                outcomes.append(e)
+            outcomes.append((await self._write_one_end(end), True))
         return outcomes
+
+    async def _write_one_end(self, end: ExecutionEnd) -> bool:
+        delay = 0.2
+        failures = 0
+        while True:
+            try:
+                (ok,) = await retrying(
+                    f"record the end of {end.execution_id}", self.store.finish_executions, [end]
+                )
+                return ok
+            except Exception as e:
+                failures += 1
+                if failures == _END_ATTEMPTS_WITH_LOGS and end.logs:
+                    log.error(
+                        "cannot record the end of %s with its last output (%s); recording it"
+                        " without",
+                        end.execution_id,
+                        e,
+                    )
+                    end = _without_logs(end, str(e))
+                    continue
+                log.error("cannot record the end of %s yet (%s); retrying", end.execution_id, e)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     def _announce_end(
         self,
@@ -406,56 +636,130 @@ class Engine:
 
     # -- nodes and recovery -------------------------------------------------------------------
     async def _heartbeat(self) -> None:
-        await self.store.heartbeat(
-            NodeInfo(
-                node_id=self.node_id,
-                hostname=socket.gethostname(),
-                pid=os.getpid(),
-                started_at=self._started_at,
-                heartbeat_at=self.clock.now(),
-            )
+        """Renew this node's lease. The lease runs from when the heartbeat was sent: the
+        database stamps it later, so the node's deadline is never later than the one peers
+        see."""
+        sent = self.clock.monotonic()
+        node = NodeInfo(
+            node_id=self.node_id,
+            hostname=socket.gethostname(),
+            pid=os.getpid(),
+            started_at=self._started_at,
+            heartbeat_at=self.clock.now(),
         )
+        try:
+            beat = await asyncio.wait_for(
+                self.store.heartbeat(node), timeout=max(1.0, self._fence_after / 2)
+            )
+        except (Exception, TimeoutError) as e:
+            self._connected_since = None
+            self._last_heartbeat_error = f"the database cannot be written: {e or 'timed out'}"
+            raise
+        self._last_heartbeat_error = None
+        self._store_time = (beat.at, sent)
+        if self._connected_since is None:
+            self._connected_since = sent
+        self._lease_until = sent + self._fence_after
+        if self._registered and not beat.renewed and self.store.shared:
+            # Peers found this node's lease expired and took its work over: whatever it still
+            # runs now runs twice.
+            self._fence("peers declared this node lost")
+        self._registered = True
+        if self.fenced and self._lease_until > self.clock.monotonic():
+            log.warning("node %s holds its lease again; claiming work", self.node_id)
+            self.fenced = False
+            self._wake_worker.set()
 
     async def recover_restarted(self) -> int:
         """Fail the executions that an earlier process on this host left running ("node
-        restarted"): its process is gone, so they cannot finish."""
+        restarted"): its process is gone, so they cannot finish. The commands it started and
+        left behind are killed first (found by the mark in their environment), so that no run
+        recorded ended is in fact still going."""
+        killed = await asyncio.to_thread(kill_leftovers)
+        if killed:
+            log.warning("killed the processes of %d run(s) a dead Pulse process left", len(killed))
         recovered = 0
         host = socket.gethostname()
         for node in await self.store.list_nodes():
-            if node.node_id == self.node_id or node.hostname != host or _alive(node.pid):
+            if node.node_id == self.node_id or node.hostname != host:
                 continue
-            recovered += await self._recover_node(node.node_id, "node restarted")
+            if _alive(node.pid, node.started_at):
+                continue
+            if await self.store.remove_node(
+                node.node_id, node.heartbeat_at + timedelta(milliseconds=1)
+            ):
+                recovered += await self._recover_node(node.node_id, "node restarted")
         return recovered
+
+    def _store_now(self) -> datetime:
+        """The store's clock now: the database's on a shared store (extrapolated from the last
+        heartbeat with the monotonic clock), this node's otherwise."""
+        if not self.store.shared or self._store_time is None:
+            return self.clock.now()
+        at, mono = self._store_time
+        return at + timedelta(seconds=self.clock.monotonic() - mono)
 
     async def recover_lost(self) -> int:
-        """Fail the executions of nodes whose heartbeat is older than the lease
-        ("node lost: NODE") and requeue what they had claimed but not started."""
+        """Fail the executions of nodes whose lease has expired ("node lost: NODE") and requeue
+        what they had claimed but not started; likewise for running executions and claims of
+        nodes that have no row at all.
+
+        A node is lost once its last heartbeat is older than the lease plus a margin, in the
+        store's clock; it has stopped its own runs by then (fencing). On a shared store this
+        node judges others only after being connected itself for a whole lease."""
+        lease = self.settings.lease_seconds
+        if self.store.shared:
+            since = self._connected_since
+            if since is None or self.clock.monotonic() - since < lease:
+                return 0
+        stale_before = self._store_now() - timedelta(seconds=lease + self._takeover_margin)
         recovered = 0
-        deadline = self.clock.now() - timedelta(seconds=self.settings.lease_seconds)
+        host = socket.gethostname()
         for node in await self.store.list_nodes():
-            if node.node_id != self.node_id and node.heartbeat_at < deadline:
-                recovered += await self._recover_node(node.node_id, f"node lost: {node.node_id}")
+            if node.node_id == self.node_id or node.heartbeat_at >= stale_before:
+                continue
+            if not await self.store.remove_node(node.node_id, stale_before):
+                continue  # it came back, or another node recovers it
+            if node.hostname == host:
+                await asyncio.to_thread(kill_leftovers)
+            recovered += await self._recover_node(
+                node.node_id, f"node lost: {node.node_id}", stale_before
+            )
+        for e in await self.store.orphaned_executions(stale_before):
+            if await self._fail_lost(e, f"node lost: {e.node_id}"):
+                recovered += 1
+        await self.store.requeue_orphaned_requests(stale_before)
         return recovered
 
-    async def _recover_node(self, node_id: str, reason: str) -> int:
+    async def _recover_node(
+        self, node_id: str, reason: str, started_before: datetime | None = None
+    ) -> int:
         count = 0
         for e in await self.store.running_executions(node_id):
-            finished = await self.store.finish_execution(e.id, self._failure(e, reason))
-            if finished is not None:
+            # A run started after the cut-off belongs to the node's next life (it registered
+            # again meanwhile), which is not lost.
+            if started_before is not None and e.started_at >= started_before:
+                continue
+            if await self._fail_lost(e, reason):
                 count += 1
-                self._announce_end(
-                    finished.id,
-                    finished.scheduled_job_id,
-                    finished.status,
-                    finished.duration_ms,
-                    finished.error_message,
-                )
-        await self.store.requeue_claimed(node_id)
-        await self.store.remove_node(node_id)
+        await self.store.requeue_claimed(node_id, started_before)
         if count:
             log.warning("recorded %d execution(s) of node %s as failed: %s", count, node_id, reason)
-            self.notify_queued()
+        self.notify_queued()
         return count
+
+    async def _fail_lost(self, e: Execution, reason: str) -> bool:
+        finished = await self.store.finish_execution(e.id, self._failure(e, reason))
+        if finished is None:
+            return False
+        self._announce_end(
+            finished.id,
+            finished.scheduled_job_id,
+            finished.status,
+            finished.duration_ms,
+            finished.error_message,
+        )
+        return True
 
 
 async def retrying(what: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
@@ -471,11 +775,45 @@ async def retrying(what: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
             delay = min(delay * 2, 5.0)
 
 
-def _alive(pid: int) -> bool:
+def _alive(pid: int, started_at: datetime | None = None) -> bool:
+    """Whether the process ``pid`` runs, and (given when a node started) is that node: a pid
+    reused by a later process started after the node's own start."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
+        pass
+    if started_at is None:
         return True
-    return True
+    ticks = start_ticks(pid)
+    if ticks is None:
+        return True
+    began = _boot_time() + ticks / os.sysconf("SC_CLK_TCK")
+    # The node registers after its process starts; a process that began later is another one.
+    return began <= started_at.timestamp() + 1.0
+
+
+def _boot_time() -> float:
+    try:
+        with open("/proc/stat", "rb") as f:
+            for line in f:
+                if line.startswith(b"btime "):
+                    return float(line.split()[1])
+    except OSError:
+        pass
+    return 0.0
+
+
+def _without_logs(end: ExecutionEnd, why: str) -> ExecutionEnd:
+    """The end with its last log chunks replaced by a note of why they are missing."""
+    first = end.logs[0]
+    dropped = sum(len(ch.text.encode("utf-8", "replace")) for ch in end.logs)
+    note = LogChunk(
+        first.seq,
+        first.ts,
+        LogStream.SYSTEM,
+        f"[pulse] … the last {dropped} bytes of output could not be stored ({why[:200]}) …\n",
+    )
+    result = replace(end.result, log_dropped_bytes=end.result.log_dropped_bytes + dropped)
+    return ExecutionEnd(end.execution_id, result, [note])

@@ -16,12 +16,13 @@ import os
 import signal
 import traceback
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pulse.clock import Clock
 from pulse.engine.capture import LineSplitter, LogSink
 from pulse.engine.handlers import Handler, RunContext, begin_capture, end_capture
+from pulse.engine.processes import EXECUTION_VAR, OWNER_VAR, owner_mark
 from pulse.models import Execution, ExecutionResult, ExecutionStatus, Job, LogStream
 
 log = logging.getLogger("pulse.runner")
@@ -37,26 +38,53 @@ PIPE_DRAIN_SECONDS = 2.0
 
 @dataclass
 class RunHandle:
-    """Lets the engine stop an execution from outside (shutdown, cancel)."""
+    """Lets the engine stop an execution from outside (shutdown, fencing, a deleted job)."""
 
     execution_id: str
+    job_id: str = ""
     abort_reason: str | None = None
     _process: asyncio.subprocess.Process | None = None
     _task: asyncio.Task[Any] | None = None
-    _aborted: asyncio.Event = field(default_factory=asyncio.Event)
+    _kill_timer: asyncio.TimerHandle | None = None
 
     def abort(self, reason: str) -> None:
-        """End the execution now; it will be recorded ``failed`` with ``reason``."""
+        """End the execution now (SIGKILL); it will be recorded ``failed`` with ``reason``."""
+        self.stop(reason, grace=0)
+
+    def stop(self, reason: str, grace: float) -> None:
+        """Ask the execution to end: SIGTERM to a command's process group now, SIGKILL after
+        ``grace`` seconds if it is still there; a Python handler is cancelled. Recorded
+        ``failed`` with ``reason`` unless the command exits 0 on its own within the grace."""
         if self.abort_reason is None:
             self.abort_reason = reason
-        self._aborted.set()
         if self._process is not None:
-            _kill_group(self._process)
+            if grace <= 0:
+                _kill_group(self._process)
+            else:
+                _signal_group(self._process, signal.SIGTERM)
+                if self._kill_timer is None:
+                    proc = self._process
+                    self._kill_timer = asyncio.get_running_loop().call_later(
+                        grace, _kill_group, proc
+                    )
         if self._task is not None:
             self._task.cancel()
 
+    def _ended(self) -> None:
+        if self._kill_timer is not None:
+            self._kill_timer.cancel()
+            self._kill_timer = None
+
+
+def _signal_group(proc: asyncio.subprocess.Process, sig: int) -> None:
+    if proc.returncode is not None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)
+
 
 def _kill_group(proc: asyncio.subprocess.Process) -> None:
+    # Even after the leader exited: children it left in its group go too.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
 
@@ -74,6 +102,7 @@ class Runner:
     def __init__(self, clock: Clock, handlers: Mapping[str, Handler]) -> None:
         self._clock = clock
         self._handlers = handlers
+        self._owner = owner_mark()
 
     async def run(
         self, job: Job, execution: Execution, sink: LogSink, handle: RunHandle
@@ -93,8 +122,9 @@ class Runner:
                         ExecutionStatus.FAILED,
                         f"timed out after {_secs(job.timeout_seconds)} s",
                     )
-                elif handle.abort_reason is not None:
-                    status, error = ExecutionStatus.FAILED, handle.abort_reason
+                elif handle.abort_reason is not None and exit_code != 0:
+                    status = ExecutionStatus.FAILED
+                    error = f"{handle.abort_reason} ({_exit_message(exit_code)})"
                 elif exit_code != 0:
                     status = ExecutionStatus.FAILED
                     error = _exit_message(exit_code)
@@ -130,6 +160,9 @@ class Runner:
         assert job.target.command is not None
         env = {k: v for k, v in os.environ.items() if k not in _PRIVATE_ENV}
         env.update(job.target.env)
+        # Who runs it, so that the next Pulse process finds it should this one die (processes.py).
+        env[EXECUTION_VAR] = handle.execution_id
+        env[OWNER_VAR] = self._owner
         try:
             proc = await asyncio.create_subprocess_shell(
                 job.target.command,
@@ -177,6 +210,7 @@ class Runner:
             raise
         finally:
             handle._process = None
+            handle._ended()
         return proc.returncode, timed_out
 
     # -- python -------------------------------------------------------------------------------

@@ -89,6 +89,14 @@ class ExecutionEnd:
 
 
 @dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """What :meth:`Store.heartbeat` recorded."""
+
+    at: datetime  # in the database's clock on a shared store
+    renewed: bool  # False: the node's row was not there (new, or removed by peers)
+
+
+@dataclass(frozen=True, slots=True)
 class NodeInfo:
     node_id: str
     hostname: str
@@ -269,23 +277,54 @@ class Store(ABC):
         return None
 
     # -- nodes and recovery -------------------------------------------------------------------
+    # Several nodes share a store that says ``shared``: their leases are then measured in the
+    # database's clock and fenced (see ``heartbeat``, ``remove_node``, ``start_executions``).
+    shared: bool = False
+
     @abstractmethod
-    async def heartbeat(self, node: NodeInfo) -> None:
-        """Insert or refresh this node's row (``heartbeat_at``)."""
+    async def heartbeat(self, node: NodeInfo) -> Heartbeat:
+        """Insert or refresh this node's row. On a ``shared`` store ``heartbeat_at`` is the
+        database's clock, not ``node.heartbeat_at`` (one clock for every node's lease); on a
+        store that serves one node it is ``node.heartbeat_at``. Returns what was recorded, and
+        whether the row was there already (False: a new node, or one whose row peers removed
+        when they declared it lost)."""
+
+    async def ping(self) -> None:
+        """A cheap read that fails (StoreError) when the database cannot be reached."""
+        await self.list_nodes()
 
     @abstractmethod
     async def list_nodes(self) -> list[NodeInfo]:
         """Every node that has a row."""
 
     @abstractmethod
-    async def remove_node(self, node_id: str) -> None:
-        """Delete a node's row (after its executions were recovered)."""
+    async def remove_node(self, node_id: str, stale_before: datetime | None = None) -> bool:
+        """Delete a node's row; with ``stale_before``, only if its last heartbeat is older (the
+        row count decides which of several recoverers owns a lost node). True if deleted.
+
+        On a ``shared`` store a node without a row starts nothing: ``start_executions`` of a
+        node whose row was removed records nothing until its next heartbeat (fencing)."""
 
     @abstractmethod
     async def running_executions(self, node_id: str | None = None) -> list[Execution]:
         """Executions still ``running``, of one node or of all."""
 
     @abstractmethod
-    async def requeue_claimed(self, node_id: str) -> int:
-        """Put back in the queue the run requests ``node_id`` claimed but never started;
-        returns how many."""
+    async def orphaned_executions(self, started_before: datetime) -> list[Execution]:
+        """Executions still ``running``, started before ``started_before``, whose node has no
+        row: nothing will ever end them but recovery."""
+
+    @abstractmethod
+    async def requeue_claimed(
+        self,
+        node_id: str,
+        claimed_before: datetime | None = None,
+        ids: Collection[str] | None = None,
+    ) -> int:
+        """Put back in the queue the run requests ``node_id`` claimed but never started (those
+        claimed before ``claimed_before``, and among ``ids``, when given); returns how many."""
+
+    @abstractmethod
+    async def requeue_orphaned_requests(self, claimed_before: datetime) -> int:
+        """Put back in the queue the run requests claimed before ``claimed_before`` by nodes
+        that have no row; returns how many."""

@@ -26,7 +26,7 @@ from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from pulse.clock import format_ts, parse_ts
-from pulse.errors import NotFoundError, StoreError, StoreUnavailableError
+from pulse.errors import NotFoundError, StoreError, StoreFullError, StoreUnavailableError
 from pulse.events import EventBridge, EventHub
 from pulse.models import (
     Execution,
@@ -45,6 +45,7 @@ from pulse.store.base import (
     ExecutionEnd,
     FireOutcome,
     Firing,
+    Heartbeat,
     NodeInfo,
     Store,
     fire_rounds,
@@ -73,6 +74,8 @@ _MIGRATION_LOCK = 0x70756C7365
 # From this many chunks on, append_logs streams them with COPY, which needs no parameter arrays
 # held whole in memory; below it, one INSERT of unnested arrays is a single round trip.
 _COPY_FROM = 64
+# How long a call waits for a connection while the server is known to be away.
+_DOWN_WAIT = 0.5
 
 
 def _text(value: str) -> str:
@@ -159,6 +162,8 @@ class PostgresStore(Store):
     ``timeout`` bounds how long a call waits for a connection: while the server is away, calls
     fail after it with StoreUnavailableError (the API answers 503) instead of hanging."""
 
+    shared = True
+
     def __init__(
         self, url: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 5.0
     ) -> None:
@@ -167,6 +172,7 @@ class PostgresStore(Store):
         self._max_size = max_size
         self._timeout = timeout
         self._pool: AsyncConnectionPool[Connection] | None = None
+        self._down = False  # the last call found the server away
         # Calls between their start and their commit, so that close() can wait for them.
         self._in_flight = 0
         self._drained = asyncio.Event()
@@ -233,23 +239,35 @@ class PostgresStore(Store):
             raise StoreError("the store is closed")
         self._in_flight += 1
         self._drained.clear()
+        # While the server is known to be away, a call waits a moment for a connection, not the
+        # whole timeout: the API answers 503 at once, and the engine's retries pace themselves.
+        wait = _DOWN_WAIT if self._down else self._timeout
         try:
-            async with pool.connection() as conn:
+            async with pool.connection(timeout=wait) as conn:
                 if transaction:
                     async with conn.transaction():
                         yield conn
                 else:
                     yield conn
         except PoolTimeout as e:
+            self._down = True
             raise StoreUnavailableError(f"PostgreSQL: no connection available: {e}") from e
+        except psycopg.errors.DiskFull as e:
+            raise StoreFullError(f"the database server's disk is full (PostgreSQL: {e})") from e
+        except (psycopg.errors.InsufficientResources, psycopg.errors.SystemError) as e:
+            # Out of memory, of connections, an I/O error on the server: it may pass.
+            raise StoreUnavailableError(f"PostgreSQL: {e}") from e
         except psycopg.OperationalError as e:
             # The connection (or the server) is gone. Its siblings idle in the pool are likely
             # dead too (a restart kills them all): test them now, so the next call waits for a
             # fresh connection instead of failing on the next dead one.
+            self._down = True
             await self._check_pool(pool)
             raise StoreUnavailableError(f"PostgreSQL: {e}") from e
         except psycopg.Error as e:
             raise StoreError(f"PostgreSQL: {e}") from e
+        else:
+            self._down = False
         finally:
             self._in_flight -= 1
             if self._in_flight == 0:
@@ -486,15 +504,19 @@ class PostgresStore(Store):
         return PostgresEventBridge(self.url, self, hub, node_id)
 
     # -- nodes and recovery -------------------------------------------------------------------
-    async def heartbeat(self, node: NodeInfo) -> None:
+    async def heartbeat(self, node: NodeInfo) -> Heartbeat:
         params = {
             "node_id": node.node_id,
             "hostname": node.hostname,
             "pid": node.pid,
             "started_at": format_ts(node.started_at),
-            "heartbeat_at": format_ts(node.heartbeat_at),
         }
-        await self._count(Q["heartbeat"], params)
+        row = await self._one(Q["heartbeat"], params)
+        assert row is not None  # an upsert returns its row
+        return Heartbeat(parse_ts(row["heartbeat_at"]), bool(row["renewed"]))
+
+    async def ping(self) -> None:
+        await self._one("SELECT 1", {})
 
     async def list_nodes(self) -> list[NodeInfo]:
         return [
@@ -508,8 +530,11 @@ class PostgresStore(Store):
             for r in await self._all(Q["list_nodes"])
         ]
 
-    async def remove_node(self, node_id: str) -> None:
-        await self._count(Q["remove_node"], {"node_id": node_id})
+    async def remove_node(self, node_id: str, stale_before: datetime | None = None) -> bool:
+        if stale_before is None:
+            return await self._count(Q["remove_node"], {"node_id": node_id}) > 0
+        params = {"node_id": node_id, "stale_before": format_ts(stale_before)}
+        return await self._count(Q["remove_stale_node"], params) > 0
 
     async def running_executions(self, node_id: str | None = None) -> list[Execution]:
         if node_id is None:
@@ -518,5 +543,24 @@ class PostgresStore(Store):
             rows = await self._all(Q["running_executions_of_node"], {"node_id": node_id})
         return [execution_from(r) for r in rows]
 
-    async def requeue_claimed(self, node_id: str) -> int:
-        return await self._count(Q["requeue_claimed"], {"node_id": node_id})
+    async def orphaned_executions(self, started_before: datetime) -> list[Execution]:
+        rows = await self._all(Q["orphaned_executions"], {"before": format_ts(started_before)})
+        return [execution_from(r) for r in rows]
+
+    async def requeue_claimed(
+        self,
+        node_id: str,
+        claimed_before: datetime | None = None,
+        ids: Collection[str] | None = None,
+    ) -> int:
+        params = {
+            "node_id": node_id,
+            "before": ts(claimed_before),
+            "ids": None if ids is None else sorted(ids),
+        }
+        return await self._count(Q["requeue_claimed"], params)
+
+    async def requeue_orphaned_requests(self, claimed_before: datetime) -> int:
+        return await self._count(
+            Q["requeue_orphaned_requests"], {"before": format_ts(claimed_before)}
+        )

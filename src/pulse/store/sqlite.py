@@ -26,7 +26,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pulse.clock import format_ts, parse_ts
-from pulse.errors import NotFoundError, StoreError
+from pulse.errors import (
+    NotFoundError,
+    StoreCorruptError,
+    StoreError,
+    StoreFullError,
+    StoreUnavailableError,
+)
 from pulse.models import (
     Execution,
     ExecutionResult,
@@ -45,6 +51,7 @@ from pulse.store.base import (
     ExecutionEnd,
     FireOutcome,
     Firing,
+    Heartbeat,
     NodeInfo,
     Store,
     fire_rounds,
@@ -91,6 +98,32 @@ def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     return conn
 
 
+# SQLite's primary result codes (the low byte of an extended code) that say why a call failed.
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR = 5, 6, 8, 10
+_SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 11, 13, 14, 26
+
+
+def store_error(error: sqlite3.Error) -> StoreError:
+    """The driver's error as Pulse's, by cause: a full disk and passing faults (I/O errors, a
+    file made read-only, a lock held too long) may go away by themselves and are answered 507
+    or 503; a damaged file will not. The driver's error is the cause."""
+    code = getattr(error, "sqlite_errorcode", None)
+    primary = None if code is None else code & 0xFF
+    exc: StoreError
+    if primary == _SQLITE_FULL:
+        exc = StoreFullError(f"the disk holding the database is full (SQLite: {error})")
+    elif primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        exc = StoreCorruptError(f"the database file is damaged (SQLite: {error})")
+    elif primary in (_SQLITE_IOERR, _SQLITE_READONLY, _SQLITE_CANTOPEN):
+        exc = StoreUnavailableError(f"the database cannot be written (SQLite: {error})")
+    elif primary in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        exc = StoreUnavailableError(f"the database is busy (SQLite: {error})")
+    else:
+        exc = StoreError(f"SQLite: {error}")
+    exc.__cause__ = error
+    return exc
+
+
 class _Writer(threading.Thread):
     """The one thread that writes; commits queued writes in groups."""
 
@@ -108,8 +141,15 @@ class _Writer(threading.Thread):
     def start_and_wait(self) -> None:
         self.start()
         self._ready.wait()
-        if self._error is not None:
-            raise StoreError(f"cannot open SQLite database {self._path}") from self._error
+        error = self._error
+        if isinstance(error, StoreCorruptError):
+            raise error
+        if isinstance(error, sqlite3.Error):
+            cause = store_error(error)
+            kind = type(cause) if isinstance(cause, StoreCorruptError) else StoreError
+            raise kind(f"cannot open SQLite database {self._path}: {error}") from error
+        if error is not None:
+            raise StoreError(f"cannot open SQLite database {self._path}: {error}") from error
 
     def submit(
         self, fn: Callable[[sqlite3.Connection], T], urgent: bool = False
@@ -130,6 +170,7 @@ class _Writer(threading.Thread):
     def run(self) -> None:
         try:
             conn = _connect(self._path)
+            _check_integrity(conn)
         except BaseException as e:
             self._error = e
             self._ready.set()
@@ -208,9 +249,7 @@ def _settle_all(settled: list[tuple[asyncio.Future[Any], Any, BaseException | No
         if error is None:
             fut.set_result(result)
         elif isinstance(error, sqlite3.Error):
-            exc = StoreError(f"SQLite: {error}")
-            exc.__cause__ = error
-            fut.set_exception(exc)
+            fut.set_exception(store_error(error))
         else:
             fut.set_exception(error)
 
@@ -274,7 +313,7 @@ class SQLiteStore(Store):
             try:
                 return fn(self._reader())
             except sqlite3.Error as e:
-                raise StoreError(f"SQLite: {e}") from e
+                raise store_error(e) from e
 
         return await asyncio.get_running_loop().run_in_executor(self._readers, call)
 
@@ -523,7 +562,7 @@ class SQLiteStore(Store):
         return [chunk_from(r) for r in rows]
 
     # -- nodes and recovery -------------------------------------------------------------------
-    async def heartbeat(self, node: NodeInfo) -> None:
+    async def heartbeat(self, node: NodeInfo) -> Heartbeat:
         params = {
             "node_id": node.node_id,
             "hostname": node.hostname,
@@ -531,7 +570,14 @@ class SQLiteStore(Store):
             "started_at": format_ts(node.started_at),
             "heartbeat_at": format_ts(node.heartbeat_at),
         }
-        await self._write(lambda c: c.execute(Q["heartbeat"], params))
+
+        def op(c: sqlite3.Connection) -> bool:
+            renewed = c.execute(Q["node_exists"], params).fetchone() is not None
+            c.execute(Q["heartbeat"], params)
+            return renewed
+
+        renewed = await self._write(op, urgent=True)
+        return Heartbeat(node.heartbeat_at, renewed)
 
     async def list_nodes(self) -> list[NodeInfo]:
         rows = await self._read(lambda c: c.execute(Q["list_nodes"]).fetchall())
@@ -548,8 +594,13 @@ class SQLiteStore(Store):
             )
         return out
 
-    async def remove_node(self, node_id: str) -> None:
-        await self._write(lambda c: c.execute(Q["remove_node"], {"node_id": node_id}))
+    async def remove_node(self, node_id: str, stale_before: datetime | None = None) -> bool:
+        if stale_before is None:
+            query, params = Q["remove_node"], {"node_id": node_id}
+        else:
+            query = Q["remove_stale_node"]
+            params = {"node_id": node_id, "stale_before": format_ts(stale_before)}
+        return bool(await self._write(lambda c: c.execute(query, params).rowcount))
 
     async def running_executions(self, node_id: str | None = None) -> list[Execution]:
         if node_id is None:
@@ -561,9 +612,28 @@ class SQLiteStore(Store):
             )
         return [execution_from(r) for r in rows]
 
-    async def requeue_claimed(self, node_id: str) -> int:
+    async def orphaned_executions(self, started_before: datetime) -> list[Execution]:
+        params = {"before": format_ts(started_before)}
+        rows = await self._read(lambda c: c.execute(Q["orphaned_executions"], params).fetchall())
+        return [execution_from(r) for r in rows]
+
+    async def requeue_claimed(
+        self,
+        node_id: str,
+        claimed_before: datetime | None = None,
+        ids: Collection[str] | None = None,
+    ) -> int:
+        params = {
+            "node_id": node_id,
+            "before": ts(claimed_before),
+            "ids": None if ids is None else _json(sorted(ids)),
+        }
+        return await self._write(lambda c: c.execute(Q["requeue_claimed"], params).rowcount)
+
+    async def requeue_orphaned_requests(self, claimed_before: datetime) -> int:
+        params = {"before": format_ts(claimed_before)}
         return await self._write(
-            lambda c: c.execute(Q["requeue_claimed"], {"node_id": node_id}).rowcount
+            lambda c: c.execute(Q["requeue_orphaned_requests"], params).rowcount
         )
 
 
@@ -667,6 +737,20 @@ def _chunk_rows(execution_id: str, chunks: Sequence[LogChunk]) -> list[dict[str,
         }
         for ch in chunks
     ]
+
+
+def _check_integrity(conn: sqlite3.Connection) -> None:
+    """Refuse a damaged file at start (``quick_check``: every page and index entry readable,
+    without the cost of matching every index to its table) rather than serve answers from it."""
+    try:
+        rows = conn.execute("PRAGMA quick_check(5)").fetchall()
+    except sqlite3.DatabaseError as e:
+        if isinstance(store_error(e), StoreCorruptError):
+            raise StoreCorruptError(f"the database file is damaged: {e}") from e
+        raise
+    problems = [str(r[0]) for r in rows if r[0] != "ok"]
+    if problems:
+        raise StoreCorruptError(f"the database file is damaged: {'; '.join(problems)}")
 
 
 def _migrate(conn: sqlite3.Connection) -> None:

@@ -189,8 +189,14 @@ WITH rows AS (
         result_summary, error_message, created_at, updated_at, scheduled_for, trigger, attempt,
         rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes, ord
     )
+), node AS (
+    -- Fencing: a node whose row peers removed (they declared it lost) starts nothing until its
+    -- next heartbeat registers it again. The key-share lock keeps the row against a concurrent
+    -- removal until this statement commits.
+    SELECT 1 FROM pulse_nodes WHERE node_id = (SELECT node_id FROM rows LIMIT 1) FOR KEY SHARE
 ), jobs AS (
     SELECT id FROM scheduled_jobs WHERE id IN (SELECT scheduled_job_id FROM rows)
+      AND EXISTS (SELECT 1 FROM node)
     ORDER BY id FOR NO KEY UPDATE
 ), started AS (
     INSERT INTO pulse_executions (
@@ -319,15 +325,42 @@ WHERE execution_id = %(id)s AND seq > %(after)s
 ORDER BY seq LIMIT %(limit)s;
 
 -- name: heartbeat
+-- Stamped with the database's clock, not the node's: every node's lease is then measured in one
+-- clock whatever the nodes' own clocks say. Says whether the row was there (renewed) or had to
+-- be inserted (a new node, or one that peers declared lost meanwhile).
 INSERT INTO pulse_nodes (node_id, hostname, pid, started_at, heartbeat_at)
-VALUES (%(node_id)s, %(hostname)s, %(pid)s, %(started_at)s, %(heartbeat_at)s)
-ON CONFLICT (node_id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at;
+VALUES (%(node_id)s, %(hostname)s, %(pid)s, %(started_at)s,
+        to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+ON CONFLICT (node_id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at
+RETURNING heartbeat_at, xmax <> 0 AS renewed;
 
 -- name: list_nodes
 SELECT * FROM pulse_nodes ORDER BY node_id;
 
 -- name: remove_node
 DELETE FROM pulse_nodes WHERE node_id = %(node_id)s;
+
+-- name: remove_stale_node
+-- The conditional delete decides which recoverer owns a lost node; a node that heartbeat since
+-- is not stale any more and keeps its row.
+DELETE FROM pulse_nodes WHERE node_id = %(node_id)s AND heartbeat_at < %(stale_before)s;
+
+-- name: orphaned_executions
+-- Running executions whose node has no row: it was removed (a graceful stop that could not
+-- record every end, a recovery interrupted half-way) and no one else will ever end them.
+SELECT id, scheduled_job_id, async_job_id, status, started_at, completed_at, duration_ms,
+       result_summary, error_message, created_at, updated_at, scheduled_for, trigger, attempt,
+       rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes
+FROM pulse_executions x
+WHERE status = 'running' AND started_at < %(before)s
+  AND NOT EXISTS (SELECT 1 FROM pulse_nodes n WHERE n.node_id = x.node_id)
+ORDER BY started_at, id;
+
+-- name: requeue_orphaned_requests
+-- Claimed requests whose node has no row go back to the queue.
+UPDATE pulse_run_requests r SET status = 'queued', node_id = NULL, claimed_at = NULL
+WHERE status = 'claimed' AND claimed_at < %(before)s
+  AND NOT EXISTS (SELECT 1 FROM pulse_nodes n WHERE n.node_id = r.node_id);
 
 -- name: running_executions
 SELECT id, scheduled_job_id, async_job_id, status, started_at, completed_at, duration_ms,
@@ -344,5 +377,8 @@ ORDER BY started_at, id;
 
 -- name: requeue_claimed
 -- Only 'claimed' requests: a 'running' one has an execution, which recovery fails instead.
+-- :before (optional) keeps requests claimed since then; :ids (optional) limits to those.
 UPDATE pulse_run_requests SET status = 'queued', node_id = NULL, claimed_at = NULL
-WHERE node_id = %(node_id)s AND status = 'claimed';
+WHERE node_id = %(node_id)s AND status = 'claimed'
+  AND (%(before)s::text IS NULL OR claimed_at < %(before)s::text)
+  AND (%(ids)s::text[] IS NULL OR id = ANY(%(ids)s::text[]));

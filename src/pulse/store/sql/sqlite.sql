@@ -259,6 +259,8 @@ WHERE execution_id = :id AND seq > :after
 ORDER BY seq LIMIT :limit;
 
 -- name: heartbeat
+-- One node serves an SQLite file: its own clock is the database's. Says whether the row was
+-- there (renewed) or had to be inserted.
 INSERT INTO pulse_nodes (node_id, hostname, pid, started_at, heartbeat_at)
 VALUES (:node_id, :hostname, :pid, :started_at, :heartbeat_at)
 ON CONFLICT (node_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at;
@@ -269,6 +271,24 @@ SELECT * FROM pulse_nodes ORDER BY node_id;
 -- name: remove_node
 DELETE FROM pulse_nodes WHERE node_id = :node_id;
 
+-- name: remove_stale_node
+DELETE FROM pulse_nodes WHERE node_id = :node_id AND heartbeat_at < :stale_before;
+
+-- name: node_exists
+SELECT 1 FROM pulse_nodes WHERE node_id = :node_id;
+
+-- name: orphaned_executions
+-- Running executions whose node has no row (see postgres.sql).
+SELECT * FROM pulse_executions x
+WHERE status = 'running' AND started_at < :before
+  AND NOT EXISTS (SELECT 1 FROM pulse_nodes n WHERE n.node_id = x.node_id)
+ORDER BY started_at, id;
+
+-- name: requeue_orphaned_requests
+UPDATE pulse_run_requests SET status = 'queued', node_id = NULL, claimed_at = NULL
+WHERE status = 'claimed' AND claimed_at < :before
+  AND NOT EXISTS (SELECT 1 FROM pulse_nodes n WHERE n.node_id = pulse_run_requests.node_id);
+
 -- name: running_executions
 SELECT * FROM pulse_executions WHERE status = 'running' ORDER BY started_at;
 
@@ -276,5 +296,9 @@ SELECT * FROM pulse_executions WHERE status = 'running' ORDER BY started_at;
 SELECT * FROM pulse_executions WHERE status = 'running' AND node_id = :node_id ORDER BY started_at;
 
 -- name: requeue_claimed
+-- :before (optional) keeps requests claimed since then; :ids (optional, a JSON array) limits
+-- the change to those requests.
 UPDATE pulse_run_requests SET status = 'queued', node_id = NULL, claimed_at = NULL
-WHERE node_id = :node_id AND status = 'claimed';
+WHERE node_id = :node_id AND status = 'claimed'
+  AND (:before IS NULL OR claimed_at < :before)
+  AND (:ids IS NULL OR id IN (SELECT value FROM json_each(:ids)));
