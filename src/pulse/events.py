@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol
 
-JobChange = Literal["created", "updated", "deleted", "skipped"]
+JobChange = Literal["created", "updated", "deleted", "skipped", "missed"]
 
 
 @dataclass(frozen=True, slots=True)

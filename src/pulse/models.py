@@ -66,6 +66,16 @@ class Target:
     env: dict[str, str] = field(default_factory=dict)
     handler: str | None = None
     payload: Any = None
+    run_as: str | None = None  # the user a command runs as (None: the server's default)
+
+
+@dataclass(frozen=True, slots=True)
+class MissedGap:
+    """Slots of a job that were never fired: ``count`` of them, the first and the last."""
+
+    count: int
+    first: datetime
+    last: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +97,10 @@ class Job:
     last_execution_id: str | None = None
     skipped_count: int = 0
     last_skipped_at: datetime | None = None
+    # Slots that passed while nothing could fire them (Pulse was down): after downtime a job
+    # runs once, for its latest slot, and the others are counted here.
+    missed_count: int = 0
+    last_missed: MissedGap | None = None
     # Filled by queries that join the last execution; not stored on the job row.
     last_status: ExecutionStatus | None = None
     last_duration_ms: int | None = None

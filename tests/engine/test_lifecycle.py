@@ -341,6 +341,32 @@ async def test_after_downtime_a_job_runs_once_not_once_per_missed_slot(
     assert job.next_run_at == first + timedelta(hours=3, minutes=5)
 
 
+async def test_missed_slots_are_counted_on_the_job_and_announced(
+    pulse: Pulse, clock: FakeClock, events: EventLog
+) -> None:
+    job = await add(pulse, command="true", cron="*/5 * * * *")
+    first = job.next_run_at
+    assert first is not None
+    clock.set(first + timedelta(hours=3, minutes=2))
+    assert await pulse.engine.tick() == 1
+
+    job = await pulse.store.get_job(job.id)
+    # 37 slots passed (first .. first + 3 h); the latest ran, 36 were missed.
+    assert job.missed_count == 36
+    assert job.last_missed is not None
+    assert job.last_missed.count == 36
+    assert job.last_missed.first == first
+    assert job.last_missed.last == first + timedelta(hours=2, minutes=55)
+    assert {"type": "pulse_job_changed", "job_id": job.id, "change": "missed"} in events.messages(
+        "pulse_job_changed"
+    )
+    # A tick on time misses nothing.
+    clock.set(first + timedelta(hours=3, minutes=5))
+    await pulse.engine.run_pending()
+    assert await pulse.engine.tick() == 1
+    assert (await pulse.store.get_job(job.id)).missed_count == 36
+
+
 async def test_a_paused_job_does_not_fire(pulse: Pulse, clock: FakeClock) -> None:
     await add(pulse, command="true", state="paused")
     clock.advance(600)

@@ -13,6 +13,7 @@ from pulse.models import (
     ExecutionStatus,
     JobState,
     LogStream,
+    MissedGap,
     Overlap,
     Schedule,
     Target,
@@ -846,3 +847,25 @@ async def test_running_executions_are_listed_for_all_nodes_or_one(store: Store) 
     assert await store.running_executions("a") == [started[0], started[2]]
     assert await store.running_executions("b") == [started[1]]
     assert await store.running_executions("c") == []
+
+
+async def test_missed_slots_add_up_and_the_last_gap_is_kept(store: Store) -> None:
+    j = await store.create_job(b.job())
+    await store.record_missed(j.id, MissedGap(3, at(0), at(600)))
+    await store.record_missed(j.id, MissedGap(2, at(900), at(1200)))
+    await store.record_missed("SPJ_gone", MissedGap(1, at(0), at(0)))  # ignored
+
+    got = await store.get_job(j.id)
+    assert got.missed_count == 5
+    assert got.last_missed == MissedGap(2, at(900), at(1200))
+    # An edit of the definition keeps the bookkeeping.
+    await store.update_job(replace(got, name="renamed"))
+    assert (await store.get_job(j.id)).missed_count == 5
+
+
+async def test_a_jobs_run_as_user_is_stored_with_its_definition(store: Store) -> None:
+    j = b.job()
+    j = replace(j, target=replace(j.target, run_as="nobody"))
+    assert (await store.create_job(j)).target.run_as == "nobody"
+    changed = replace(j, target=replace(j.target, run_as=None))
+    assert (await store.update_job(changed)).target.run_as is None

@@ -88,7 +88,11 @@ class Engine:
         self.clock = clock or SystemClock()
         self.node_id = settings.node_id
         self.ticker = Ticker(store, self.clock, self.hub, self.notify_queued)
-        self.runner = Runner(self.clock, handlers if handlers is not None else {})
+        self.runner = Runner(
+            self.clock,
+            handlers if handlers is not None else {},
+            run_as=getattr(settings, "run_as", None),
+        )
         self._running: dict[str, RunHandle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []

@@ -13,6 +13,7 @@ import functools
 import inspect
 import logging
 import os
+import pwd
 import signal
 import traceback
 from collections.abc import Mapping
@@ -99,10 +100,13 @@ def _clip(text: str | None) -> str | None:
 
 
 class Runner:
-    def __init__(self, clock: Clock, handlers: Mapping[str, Handler]) -> None:
+    def __init__(
+        self, clock: Clock, handlers: Mapping[str, Handler], run_as: str | None = None
+    ) -> None:
         self._clock = clock
         self._handlers = handlers
         self._owner = owner_mark()
+        self._run_as = run_as  # the user commands run as unless their job names one
 
     async def run(
         self, job: Job, execution: Execution, sink: LogSink, handle: RunHandle
@@ -159,6 +163,18 @@ class Runner:
     ) -> tuple[int | None, bool]:
         assert job.target.command is not None
         env = {k: v for k, v in os.environ.items() if k not in _PRIVATE_ENV}
+        user = job.target.run_as or self._run_as
+        as_user: dict[str, Any] = {}
+        cwd = job.target.cwd or None
+        if user:
+            try:
+                as_user, home = _user_args(user)
+            except (KeyError, OSError) as e:
+                sink.note(f"cannot run as user {user!r}: {e}")
+                return 126, False
+            env.update(HOME=home, USER=user, LOGNAME=user)
+            if cwd is None:  # Pulse's own directory may be closed to that user
+                cwd = home
         env.update(job.target.env)
         # Who runs it, so that the next Pulse process finds it should this one die (processes.py).
         env[EXECUTION_VAR] = handle.execution_id
@@ -169,9 +185,10 @@ class Runner:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
-                cwd=job.target.cwd or None,
+                cwd=cwd,
                 env=env,
                 start_new_session=True,  # own process group: kill it whole
+                **as_user,
             )
         except (FileNotFoundError, NotADirectoryError, PermissionError) as e:
             sink.note(f"cannot start the command: {e}")
@@ -303,6 +320,17 @@ async def _pump(reader: asyncio.StreamReader, stream: LogStream, sink: LogSink) 
         if sink.needs_flush:  # backpressure: don't read faster than the store takes it
             await sink.flush()
     sink.write_lines(stream, split.finish())
+
+
+def _user_args(name: str) -> tuple[dict[str, Any], str]:
+    """What starts a process as user ``name`` (its uid, primary and other groups), and its
+    home directory. Raises KeyError for an unknown user."""
+    pw = pwd.getpwnam(name)
+    if os.geteuid() != 0 and pw.pw_uid != os.geteuid():
+        raise PermissionError("Pulse must run as root to start commands as another user")
+    groups = os.getgrouplist(name, pw.pw_gid)
+    home = pw.pw_dir if os.path.isdir(pw.pw_dir) else "/"
+    return {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": groups}, home
 
 
 def _exit_message(code: int | None) -> str:

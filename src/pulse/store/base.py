@@ -27,6 +27,7 @@ from pulse.models import (
     ExecutionStatus,
     Job,
     LogChunk,
+    MissedGap,
     Overlap,
     Page,
     RunRequest,
@@ -184,6 +185,11 @@ class Store(ABC):
         firings = plan(due)
         outcomes = await self.fire(firings) if firings else []
         return len(due), list(zip(firings, outcomes, strict=True))
+
+    @abstractmethod
+    async def record_missed(self, job_id: str, gap: MissedGap) -> None:
+        """Count slots the job missed (Pulse was down when they came), keeping the last gap:
+        how many, the first and the last. An unknown job is ignored (deleted meanwhile)."""
 
     # -- run requests and executions ----------------------------------------------------------
     @abstractmethod

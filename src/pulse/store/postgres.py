@@ -34,6 +34,7 @@ from pulse.models import (
     ExecutionStatus,
     Job,
     LogChunk,
+    MissedGap,
     Overlap,
     Page,
     RunRequest,
@@ -56,6 +57,7 @@ from pulse.store.rows import (
     execution_row,
     job_from,
     job_row,
+    missed_params,
     result_row,
     run_request_from,
     run_request_row,
@@ -392,6 +394,9 @@ class PostgresStore(Store):
             )
             held = {r["id"] for r in await cur.fetchall()}
             return await _fire_held(conn, firings, held)
+
+    async def record_missed(self, job_id: str, gap: MissedGap) -> None:
+        await self._count(Q["record_missed"], missed_params(job_id, gap))
 
     # -- run requests and executions ----------------------------------------------------------
     async def enqueue(self, request: RunRequest) -> RunRequest:

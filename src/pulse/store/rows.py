@@ -16,6 +16,7 @@ from pulse.models import (
     JobState,
     LogChunk,
     LogStream,
+    MissedGap,
     Overlap,
     RunRequest,
     Schedule,
@@ -61,6 +62,7 @@ def job_row(job: Job) -> dict[str, Any]:
         "last_execution_id": job.last_execution_id,
         "skipped_count": job.skipped_count,
         "last_skipped_at": ts(job.last_skipped_at),
+        "run_as": job.target.run_as,
         "created_at": ts(job.created_at),
         "updated_at": ts(job.updated_at),
     }
@@ -83,6 +85,7 @@ def job_from(row: Mapping[str, Any]) -> Job:
             env=_json_object(row["env"]),
             handler=row["handler"],
             payload=None if row["payload"] is None else json.loads(row["payload"]),
+            run_as=row["run_as"],
         ),
         state=JobState(row["state"]),
         timeout_seconds=row["timeout_seconds"],
@@ -92,11 +95,30 @@ def job_from(row: Mapping[str, Any]) -> Job:
         last_execution_id=row["last_execution_id"],
         skipped_count=row["skipped_count"],
         last_skipped_at=dt(row["last_skipped_at"]),
+        missed_count=row["missed_count"],
+        last_missed=_missed_gap(row),
         created_at=created,
         updated_at=updated,
         last_status=None if row["last_status"] is None else ExecutionStatus(row["last_status"]),
         last_duration_ms=row["last_duration_ms"],
     )
+
+
+def _missed_gap(row: Mapping[str, Any]) -> MissedGap | None:
+    if row["last_missed_count"] is None:
+        return None
+    first, last = dt(row["last_missed_from"]), dt(row["last_missed_to"])
+    assert first is not None and last is not None
+    return MissedGap(row["last_missed_count"], first, last)
+
+
+def missed_params(job_id: str, gap: MissedGap) -> dict[str, Any]:
+    return {
+        "id": job_id,
+        "count": gap.count,
+        "first": format_ts(gap.first),
+        "last": format_ts(gap.last),
+    }
 
 
 def run_request_row(req: RunRequest) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from pulse.models import (
     ExecutionStatus,
     Job,
     LogChunk,
+    MissedGap,
     Overlap,
     Page,
     RunRequest,
@@ -62,6 +63,7 @@ from pulse.store.rows import (
     execution_row,
     job_from,
     job_row,
+    missed_params,
     result_row,
     run_request_row,
     ts,
@@ -420,6 +422,10 @@ class SQLiteStore(Store):
             return out
 
         return await self._write(op, urgent=True) if firings else []
+
+    async def record_missed(self, job_id: str, gap: MissedGap) -> None:
+        params = missed_params(job_id, gap)
+        await self._write(lambda c: c.execute(Q["record_missed"], params))
 
     # -- run requests and executions ----------------------------------------------------------
     async def enqueue(self, request: RunRequest) -> RunRequest:

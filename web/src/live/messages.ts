@@ -15,7 +15,7 @@ export type ServerMessage =
   | {
       type: "pulse_job_changed";
       job_id: string;
-      change: "created" | "updated" | "deleted" | "skipped";
+      change: "created" | "updated" | "deleted" | "skipped" | "missed";
     }
   | {
       type: "pulse_execution_log";

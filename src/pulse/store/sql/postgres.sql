@@ -27,12 +27,12 @@ WITH j AS (
     INSERT INTO scheduled_jobs (
         id, name, description, cron, timezone, interval_seconds, command, cwd, env, handler,
         payload, state, timeout_seconds, overlap, next_run_at, last_run_at, last_execution_id,
-        skipped_count, last_skipped_at, created_at, updated_at
+        skipped_count, last_skipped_at, created_at, updated_at, run_as
     ) VALUES (
         %(id)s, %(name)s, %(description)s, %(cron)s, %(timezone)s, %(interval_seconds)s,
         %(command)s, %(cwd)s, %(env)s, %(handler)s, %(payload)s, %(state)s, %(timeout_seconds)s,
         %(overlap)s, %(next_run_at)s, %(last_run_at)s, %(last_execution_id)s, %(skipped_count)s,
-        %(last_skipped_at)s, %(created_at)s, %(updated_at)s
+        %(last_skipped_at)s, %(created_at)s, %(updated_at)s, %(run_as)s
     )
     RETURNING *
 )
@@ -48,7 +48,8 @@ WITH j AS (
         timezone = %(timezone)s, interval_seconds = %(interval_seconds)s,
         command = %(command)s, cwd = %(cwd)s, env = %(env)s, handler = %(handler)s,
         payload = %(payload)s, state = %(state)s, timeout_seconds = %(timeout_seconds)s,
-        overlap = %(overlap)s, next_run_at = %(next_run_at)s, updated_at = %(updated_at)s
+        overlap = %(overlap)s, next_run_at = %(next_run_at)s, updated_at = %(updated_at)s,
+        run_as = %(run_as)s
     WHERE id = %(id)s
     RETURNING *
 )
@@ -144,6 +145,13 @@ SELECT job_id, busy FROM won;
 -- fire(): the jobs of its firings this transaction can have now, locked in id order (:ids is
 -- sorted), never waiting for one held elsewhere.
 SELECT id FROM scheduled_jobs WHERE id = ANY(%(ids)s::text[]) ORDER BY id FOR UPDATE SKIP LOCKED;
+
+-- name: record_missed
+-- Slots a job missed while nothing could fire them (see Ticker): counted, the last gap kept.
+UPDATE scheduled_jobs SET
+    missed_count = missed_count + %(count)s, last_missed_count = %(count)s,
+    last_missed_from = %(first)s, last_missed_to = %(last)s
+WHERE id = %(id)s;
 
 -- name: enqueue
 -- FOR KEY SHARE holds the job against a concurrent delete_job until this request is committed;

@@ -20,11 +20,11 @@ ORDER BY j.name, j.id;
 INSERT INTO scheduled_jobs (
     id, name, description, cron, timezone, interval_seconds, command, cwd, env, handler, payload,
     state, timeout_seconds, overlap, next_run_at, last_run_at, last_execution_id, skipped_count,
-    last_skipped_at, created_at, updated_at
+    last_skipped_at, created_at, updated_at, run_as
 ) VALUES (
     :id, :name, :description, :cron, :timezone, :interval_seconds, :command, :cwd, :env, :handler,
     :payload, :state, :timeout_seconds, :overlap, :next_run_at, :last_run_at, :last_execution_id,
-    :skipped_count, :last_skipped_at, :created_at, :updated_at
+    :skipped_count, :last_skipped_at, :created_at, :updated_at, :run_as
 );
 
 -- name: update_job
@@ -32,7 +32,8 @@ UPDATE scheduled_jobs SET
     name = :name, description = :description, cron = :cron, timezone = :timezone,
     interval_seconds = :interval_seconds, command = :command, cwd = :cwd, env = :env,
     handler = :handler, payload = :payload, state = :state, timeout_seconds = :timeout_seconds,
-    overlap = :overlap, next_run_at = :next_run_at, updated_at = :updated_at
+    overlap = :overlap, next_run_at = :next_run_at, updated_at = :updated_at,
+        run_as = :run_as
 WHERE id = :id;
 
 -- name: delete_job_logs
@@ -97,6 +98,13 @@ INSERT INTO pulse_run_requests (
 SELECT r.value ->> 0, r.value ->> 1, r.value ->> 2, r.value ->> 3, r.value ->> 4, r.value ->> 5,
        r.value ->> 6, 'queued', r.value ->> 7
 FROM json_each(:requests) AS r;
+
+-- name: record_missed
+-- Slots a job missed while nothing could fire them (see Ticker): counted, the last gap kept.
+UPDATE scheduled_jobs SET
+    missed_count = missed_count + :count, last_missed_count = :count,
+    last_missed_from = :first, last_missed_to = :last
+WHERE id = :id;
 
 -- name: job_exists
 SELECT 1 FROM scheduled_jobs WHERE id = :id;
