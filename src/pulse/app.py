@@ -28,6 +28,7 @@ from pulse.engine.handlers import Handler
 from pulse.errors import PulseError
 from pulse.events import EventBridge, EventHub, JobChanged
 from pulse.jobs import new_job
+from pulse.models import JobState
 from pulse.settings import Settings
 from pulse.store import Store, open_store
 
@@ -109,6 +110,20 @@ class Pulse:
             self._bridge = None
         if self._store is not None:
             await self._store.close()
+
+    async def delete_job(self, job_id: str) -> None:
+        """Delete a job with its history. Its running executions are stopped first (SIGTERM,
+        SIGKILL a few seconds later) and recorded ``failed`` ("job deleted"), so that no
+        process of a deleted job goes on unrecorded; runs of it on other nodes are stopped when
+        they hear of the deletion."""
+        job = await self.store.get_job(job_id)
+        if job.state is JobState.ACTIVE:
+            # No new firing while its runs are stopped.
+            await self.store.update_job(replace(job, state=JobState.PAUSED))
+        if self.engine.stop_runs_of_job(job_id, "job deleted"):
+            await self.engine.wait_runs_of_job(job_id, timeout=30)
+        await self.store.delete_job(job_id)
+        self.jobs_changed(JobChanged(job_id, "deleted"))
 
     def jobs_changed(self, event: JobChanged) -> None:
         self.hub.publish(event)

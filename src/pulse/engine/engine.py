@@ -158,6 +158,9 @@ class Engine:
         self._wake_worker.set()
         self._wake_ticker.set()
         self._slot_free.set()
+        for t in self._loops:
+            if t.get_name() == "pulse-job-watch":
+                t.cancel()  # it waits for events, and changes nothing itself
         if self._loops:
             _done, stuck = await asyncio.wait(set(self._loops), timeout=max(grace, 5.0))
             for t in stuck:  # a loop waiting on the database that is away: nothing to finish
@@ -350,7 +353,7 @@ class Engine:
             try:
                 await self._heartbeat()
                 await self.recover_lost()
-                await self._sweep()
+                await self.sweep()
             except StoreUnavailableError as e:
                 log.warning("heartbeat: %s", e)
             except Exception:
@@ -463,7 +466,7 @@ class Engine:
                 )
             )
 
-    async def _sweep(self) -> None:
+    async def sweep(self) -> None:
         """This node's own housekeeping: claims it holds but lost track of (an error after
         the claim committed) go back to the queue; executions recorded running on this node
         that it does not run (a start whose answer was lost) are recorded failed."""
