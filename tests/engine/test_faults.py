@@ -8,6 +8,7 @@ import contextlib
 import os
 import signal
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -241,3 +242,34 @@ async def test_a_lost_node_is_judged_by_lease_plus_margin(pulse: Pulse, clock: F
     clock.advance(lease / 6)
     await pulse.engine.recover_lost()
     assert [n.node_id for n in await pulse.store.list_nodes()] == [pulse.engine.node_id]
+
+
+async def test_a_command_run_as_another_user_cannot_read_pulses_environment(
+    pulse: Pulse,
+) -> None:
+    job = await add(
+        pulse,
+        command="id -un; cat /proc/$PPID/environ > /dev/null && echo READABLE || echo DENIED",
+    )
+    job = await pulse.store.update_job(replace(job, target=replace(job.target, run_as="nobody")))
+    req = await pulse.engine.trigger(job)
+    await pulse.engine.run_pending()
+
+    e = await pulse.store.get_execution(req.execution_id)
+    log = "".join([ch.text async for ch in pulse.store.iter_logs(req.execution_id)])
+    assert e.status is ExecutionStatus.COMPLETED and e.result_summary == "DENIED"
+    assert "] nobody\n" in log
+
+
+async def test_an_unknown_run_as_user_fails_the_run_saying_so(pulse: Pulse) -> None:
+    job = await add(pulse, command="true")
+    job = await pulse.store.update_job(
+        replace(job, target=replace(job.target, run_as="no-such-user-here"))
+    )
+    req = await pulse.engine.trigger(job)
+    await pulse.engine.run_pending()
+
+    e = await pulse.store.get_execution(req.execution_id)
+    assert e.status is ExecutionStatus.FAILED and e.exit_code == 126
+    log = "".join([ch.text async for ch in pulse.store.iter_logs(req.execution_id)])
+    assert "cannot run as user 'no-such-user-here'" in log
