@@ -13,11 +13,19 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpx
 
 from pulse.errors import PulseError
+
+if TYPE_CHECKING:
+    import socket
+
+    import uvicorn
+
+    from pulse.app import Pulse
+    from pulse.settings import Settings
 
 # The local server, on the port `pulse serve` would pick.
 DEFAULT_URL = f"http://127.0.0.1:{os.environ.get('PORT') or 8000}"
@@ -25,6 +33,8 @@ DEFAULT_URL = f"http://127.0.0.1:{os.environ.get('PORT') or 8000}"
 
 # -- serve --------------------------------------------------------------------------------------
 def cmd_serve(args: argparse.Namespace) -> int:
+    import asyncio
+
     import uvicorn
 
     from pulse.app import Pulse
@@ -51,7 +61,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         pulse = Pulse(settings)
     pulse.demo = args.demo
     config = uvicorn.Config(
-        pulse.asgi(),
+        pulse.asgi(manage_lifecycle=False),
         host=settings.host,
         port=settings.port,
         log_level="info",
@@ -59,9 +69,67 @@ def cmd_serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=3,
         ws_ping_interval=20,
     )
-    print(f"Pulse on http://{_url_host(settings.host)}:{settings.port}", flush=True)
-    uvicorn.Server(config).run()
+    # The event loop uvicorn would run itself (uvloop when installed).
+    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        return runner.run(_serve(pulse, config))
+
+
+async def _serve(pulse: Pulse, config: uvicorn.Config) -> int:
+    """Start Pulse, then the HTTP server; 1 if Pulse cannot start.
+
+    Pulse starts before uvicorn rather than in the app's lifespan: a failure there would reach
+    the operator as uvicorn's log lines around a chained traceback, when what they need is the
+    cause (a damaged file, a database server that is down, a data directory that cannot be
+    written), in one line."""
+    # While PostgreSQL is away the connection pool logs every failed attempt, each with libpq's
+    # hint on a line of its own; if the pool gives up, the reason is printed once, below.
+    pool_log = logging.getLogger("psycopg.pool")
+    level = pool_log.level
+    pool_log.setLevel(logging.ERROR)
+    try:
+        await pulse.start()
+    except (PulseError, OSError) as e:
+        print(_cannot_start(pulse.settings, e), file=sys.stderr, flush=True)
+        return 1
+    finally:
+        pool_log.setLevel(level)
+    print(f"Pulse on http://{_url_host(config.host)}:{config.port}", flush=True)
+    server = _server(config, pulse)
+    try:
+        await server.serve()
+    finally:
+        # A server that never started (its port taken) exits without shutting down.
+        if not server.started:
+            await pulse.stop()
     return 0
+
+
+def _server(config: uvicorn.Config, pulse: Pulse) -> uvicorn.Server:
+    """uvicorn's server, stopping Pulse where the app's lifespan would: once the connections
+    have closed, and before uvicorn re-raises the signal that stopped it (which ends the
+    process)."""
+    import uvicorn  # only `pulse serve` pays for importing the server
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().shutdown(sockets)
+            if not self.force_exit:  # a second Ctrl-C skips the lifespan's shutdown too
+                await pulse.stop()
+
+    return Server(config)
+
+
+def _cannot_start(settings: Settings, error: Exception) -> str:
+    """The reason Pulse cannot start, on one line, naming the database (a password hidden);
+    libpq's messages span lines (a hint follows the error)."""
+    from pulse.app import _safe_url
+
+    reason = " ".join(str(error).split())
+    url = settings.store_url
+    where = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else _safe_url(url)
+    if where not in reason:
+        reason = f"{where}: {reason}"
+    return f"pulse: cannot start: {reason}"
 
 
 def _url_host(host: str) -> str:
