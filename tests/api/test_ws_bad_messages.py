@@ -8,8 +8,10 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 import websockets
 
+from pulse.errors import StoreUnavailableError
 from tests.api.test_ws import recv_until
 from tests.conftest import LiveServer
 
@@ -78,3 +80,25 @@ async def test_every_bad_message_is_answered_and_the_connection_stays(live: Live
         await ws.send(json.dumps({"type": "subscribe_logs", "execution_id": eid}))
         msgs = await recv_until(ws, lambda m: "two" in m.get("text", ""))
         assert "one" in "".join(m.get("text", "") for m in msgs)
+
+
+async def test_a_failing_store_is_answered_and_the_connection_stays(
+    live: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failures = iter([StoreUnavailableError("PostgreSQL: gone"), RuntimeError("0xdeadbeef")])
+
+    async def failing(*_: Any) -> None:
+        raise next(failures)
+
+    monkeypatch.setattr(live.pulse.store, "get_execution", failing)
+    async with websockets.connect(live.ws_url) as ws:
+        await ws.recv()
+        for words in ("database failed", "internal error"):
+            await ws.send(json.dumps({"type": "subscribe_logs", "execution_id": "PX_a_1"}))
+            answer = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            assert answer["type"] == "error" and words in answer["message"], answer
+            assert "deadbeef" not in answer["message"] and "PostgreSQL" not in answer["message"]
+        monkeypatch.undo()
+        await ws.send(json.dumps({"type": "subscribe_logs", "execution_id": "PX_a_1"}))
+        answer = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert "not found" in answer["message"]

@@ -173,7 +173,16 @@ async def websocket_endpoint(ws: WebSocket) -> None:
                 await conn.send({"type": "error", "message": clean(str(e))})
             except StoreError as e:
                 log.warning("WebSocket request failed: %s", e)
-                await conn.send({"type": "error", "message": "the database is unavailable"})
+                await conn.send(
+                    {"type": "error", "message": "the database failed; try again shortly"}
+                )
+            except WebSocketDisconnect:
+                raise
+            except Exception:
+                log.exception("unexpected error answering a WebSocket message")
+                await conn.send(
+                    {"type": "error", "message": "internal error; details are in the server log"}
+                )
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
