@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from pulse import ids
 from pulse.clock import Clock, format_ts
+from pulse.errors import StoreError
 from pulse.events import EventHub, JobChanged
 from pulse.models import MissedGap, Overlap, RunRequest, Trigger
 from pulse.schedules import latest_slot_at_or_before, missed_slots, next_fire_after
@@ -71,7 +72,11 @@ class Ticker:
             format_ts(gap.first),
             format_ts(gap.last),
         )
-        await self._store.record_missed(job_id, gap)
+        try:
+            await self._store.record_missed(job_id, gap)
+        except StoreError as e:  # the slot itself was fired; only the count is lost
+            log.warning("cannot record the slots job %s missed: %s", job_id, e)
+            return
         self._hub.publish(JobChanged(job_id, "missed"))
 
     @staticmethod
