@@ -38,9 +38,12 @@ MAX_TIMEZONE_CHARS = MAX_TIMEZONE_LENGTH
 MAX_TIMEOUT_SECONDS = 30 * 24 * 3600.0
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 ENV_NAME_RULE = "letters, digits and _, not starting with a digit"
+# A user name as POSIX allows it portably (and useradd's limit of 32 characters), or a uid.
+USER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,31}")
+USER_NAME_RULE = "a user name or uid: letters, digits, '.', '_' and '-', at most 32 characters"
 
 _SCHEDULE_FIELDS = {"cron", "timezone", "interval_seconds"}
-_TARGET_FIELDS = {"command", "cwd", "env", "handler", "payload"}
+_TARGET_FIELDS = {"command", "cwd", "env", "handler", "payload", "run_as"}
 FIELDS = (
     {"name", "description", "timeout_seconds", "overlap", "state"}
     | _SCHEDULE_FIELDS
@@ -136,6 +139,18 @@ def _check_env(env: object) -> dict[str, str]:
     return dict(env)
 
 
+def check_user(field: str, user: object) -> str | None:
+    """``user`` if it can name a user to run commands as (or None), else an error on ``field``.
+    Whether the user exists is checked where the command runs: nodes may differ."""
+    if user is None:
+        return None
+    check_text(field, user)
+    assert isinstance(user, str)
+    if not USER_NAME.fullmatch(user) or user.startswith("-"):
+        raise InvalidInputError(field, f"must be {USER_NAME_RULE}")
+    return user
+
+
 def _check_target(target: Target) -> Target:
     if (target.command is None) == (target.handler is None):
         raise InvalidInputError("command", "give either command (shell) or handler (Python)")
@@ -149,6 +164,7 @@ def _check_target(target: Target) -> Target:
             raise InvalidInputError("handler", "must not be empty")
     if target.cwd is not None:
         check_text("cwd", target.cwd, max_bytes=MAX_CWD_BYTES)
+    check_user("run_as", target.run_as)
     return replace(target, env=_check_env(target.env), payload=_check_payload(target.payload))
 
 
@@ -232,6 +248,7 @@ def new_job(fields: dict[str, Any], now: datetime) -> Job:
             env=fields.get("env") or {},
             handler=fields.get("handler"),
             payload=fields.get("payload"),
+            run_as=fields.get("run_as"),
         )
     )
     return Job(
@@ -296,6 +313,7 @@ def change_job(job: Job, changes: dict[str, Any], now: datetime) -> Job:
                 env=changes.get("env", target.env) or {},
                 handler=handler,
                 payload=changes.get("payload", target.payload),
+                run_as=changes.get("run_as", target.run_as),
             )
         )
     name = _check_name(changes.get("name", job.name) or "")

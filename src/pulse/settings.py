@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pulse.errors import InvalidInputError
+from pulse.jobs import check_user
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -107,6 +108,7 @@ class Settings:
     lease_seconds: float = 30.0
     allowed_hosts: tuple[str, ...] = ()
     poll_seconds: float = 1.0  # how often workers look for run requests queued elsewhere
+    run_as: str | None = None  # the user commands run as when their job names none
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -127,6 +129,8 @@ class Settings:
                 h.strip() for h in env.get("PULSE_ALLOWED_HOSTS", "").split(",") if h.strip()
             ),
         }
+        if env.get("PULSE_RUN_AS"):
+            values["run_as"] = env["PULSE_RUN_AS"]
         if env.get("PULSE_NODE_ID"):
             values["node_id"] = env["PULSE_NODE_ID"]
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -139,6 +143,8 @@ class Settings:
             raise InvalidInputError("port", "must be between 1 and 65535")
         if self.log_cap_bytes < 1024:
             raise InvalidInputError("log_cap_bytes", "must be at least 1024")
+        if self.run_as is not None:
+            check_user("PULSE_RUN_AS", self.run_as)
         if self.api_token is not None:
             problem = _token_problem(self.api_token)
             if problem:

@@ -124,3 +124,17 @@ async def test_head_answers_wherever_get_does(pulse: Pulse, client: httpx.AsyncC
     missing = await client.head("/jobs/SPJ_nope")
     assert missing.status_code == 404 and missing.content == b""
     assert (await client.head(f"/jobs/{job['id']}/trigger")).status_code == 405
+
+
+async def test_ready_answers_503_while_the_database_is_away(
+    pulse: Pulse, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert (await client.get("/ready")).json()["status"] == "ready"
+
+    async def away() -> None:
+        raise StoreUnavailableError("PostgreSQL: connection refused")
+
+    monkeypatch.setattr(pulse.store, "ping", away)
+    is_error(await client.get("/ready"), 503)
+    assert (await client.get("/health")).status_code == 200  # liveness is not readiness
+    assert (await client.head("/ready")).status_code == 503

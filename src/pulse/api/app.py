@@ -84,8 +84,15 @@ def create_app(pulse: Pulse, *, manage_lifecycle: bool = True) -> FastAPI:
 
     @app.get(f"{PREFIX}/health", tags=["meta"], responses=error_responses(database=False))
     async def health() -> dict[str, str]:
-        """Liveness of this node."""
+        """Liveness of this node: it answers, whatever the state of its database."""
         return {"status": "ok", "node_id": pulse.engine.node_id}
+
+    @app.get(f"{PREFIX}/ready", tags=["meta"], responses=error_responses(507))
+    async def ready() -> dict[str, str]:
+        """Readiness: 200 while this node reaches its database, 503 (or 507, disk full) while
+        it does not, so that a load balancer sends calls elsewhere."""
+        await pulse.store.ping()
+        return {"status": "ready", "node_id": pulse.engine.node_id}
 
     _mount_ui(app)
     # The last added runs first: the guard, then the security checks, then the body limits (so

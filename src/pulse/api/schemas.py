@@ -118,6 +118,15 @@ class JobFields(BaseModel):
             f" JSON, finite numbers only. {TEXT_RULE.removesuffix('.')}, in keys and values."
         ),
     )
+    run_as: str | None = Field(
+        None,
+        max_length=32,
+        pattern=f"^{jobs.USER_NAME.pattern}$",
+        description=(
+            "The user the command runs as (Pulse must run as root to switch); null: the server's"
+            f" default (PULSE_RUN_AS), else Pulse's own user. {jobs.USER_NAME_RULE.capitalize()}."
+        ),
+    )
     timeout_seconds: Timeout | None = None
     overlap: Overlap | None = None
     state: JobState | None = None
@@ -133,6 +142,22 @@ class JobUpdate(JobFields):
     pass
 
 
+class MissedGapOut(BaseModel):
+    """Slots that were never fired (the server was down, or the job held): how many, the first
+    and the last."""
+
+    count: int
+    first: str
+    last: str
+
+
+class MissedOut(BaseModel):
+    """Slots of a job that were never fired: how many in all, and the latest gap."""
+
+    total: int
+    last: MissedGapOut
+
+
 class JobOut(BaseModel):
     id: str
     name: str
@@ -146,6 +171,7 @@ class JobOut(BaseModel):
     env: dict[str, str]
     handler: str | None
     payload: Any
+    run_as: str | None
     state: JobState
     timeout_seconds: float | None
     overlap: Overlap
@@ -156,6 +182,9 @@ class JobOut(BaseModel):
     last_duration_ms: int | None
     skipped_count: int
     last_skipped_at: str | None
+    missed: MissedOut | None = Field(
+        description="Slots never fired (downtime, a held job): null when none ever were."
+    )
     created_at: str
     updated_at: str
 
@@ -174,6 +203,7 @@ class JobOut(BaseModel):
             env=job.target.env,
             handler=job.target.handler,
             payload=job.target.payload,
+            run_as=job.target.run_as,
             state=job.state.value,
             timeout_seconds=job.timeout_seconds,
             overlap=job.overlap.value,
@@ -184,6 +214,7 @@ class JobOut(BaseModel):
             last_duration_ms=job.last_duration_ms,
             skipped_count=job.skipped_count,
             last_skipped_at=_ts(job.last_skipped_at),
+            missed=_missed(job),
             created_at=format_ts(job.created_at),
             updated_at=format_ts(job.updated_at),
         )
@@ -332,6 +363,14 @@ def execution_dict(e: Execution) -> dict[str, Any]:
     del row["created_at"], row["updated_at"]
     row["log_truncated"] = e.log_truncated
     return row
+
+
+def _missed(job: Job) -> MissedOut | None:
+    gap = job.last_missed
+    if gap is None:
+        return None
+    last = MissedGapOut(count=gap.count, first=format_ts(gap.first), last=format_ts(gap.last))
+    return MissedOut(total=job.missed_count, last=last)
 
 
 def _ts(value: Any) -> str | None:

@@ -74,7 +74,7 @@ export interface paths {
         };
         /**
          * Health
-         * @description Liveness of this node.
+         * @description Liveness of this node: it answers, whatever the state of its database.
          */
         get: operations["health_api_pulse_health_get"];
         put?: never;
@@ -212,6 +212,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/pulse/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ready
+         * @description Readiness: 200 while this node reaches its database, 503 (or 507, disk full) while
+         *     it does not, so that a load balancer sends calls elsewhere.
+         */
+        get: operations["ready_api_pulse_ready_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -332,6 +353,11 @@ export interface components {
              * @description JSON given to the handler: nested at most 32 levels, at most 65536 bytes as compact JSON, finite numbers only. No NUL characters and no lone UTF-16 surrogates (422 naming the field), in keys and values.
              */
             payload?: unknown;
+            /**
+             * Run As
+             * @description The user the command runs as (Pulse must run as root to switch); null: the server's default (PULSE_RUN_AS), else Pulse's own user. A user name or uid: letters, digits, '.', '_' and '-', at most 32 characters.
+             */
+            run_as?: string | null;
             /** State */
             state?: ("active" | "paused") | null;
             /** Timeout Seconds */
@@ -374,6 +400,8 @@ export interface components {
             last_skipped_at: string | null;
             /** Last Status */
             last_status: ("running" | "completed" | "failed") | null;
+            /** @description Slots never fired (downtime, a held job): null when none ever were. */
+            missed: components["schemas"]["MissedOut"] | null;
             /** Name */
             name: string;
             /** Next Run At */
@@ -385,6 +413,8 @@ export interface components {
             overlap: "forbid" | "allow";
             /** Payload */
             payload: unknown;
+            /** Run As */
+            run_as: string | null;
             /** Schedule Description */
             schedule_description: string;
             /** Skipped Count */
@@ -450,6 +480,11 @@ export interface components {
              * @description JSON given to the handler: nested at most 32 levels, at most 65536 bytes as compact JSON, finite numbers only. No NUL characters and no lone UTF-16 surrogates (422 naming the field), in keys and values.
              */
             payload?: unknown;
+            /**
+             * Run As
+             * @description The user the command runs as (Pulse must run as root to switch); null: the server's default (PULSE_RUN_AS), else Pulse's own user. A user name or uid: letters, digits, '.', '_' and '-', at most 32 characters.
+             */
+            run_as?: string | null;
             /** State */
             state?: ("active" | "paused") | null;
             /** Timeout Seconds */
@@ -503,6 +538,28 @@ export interface components {
              * @enum {string}
              */
             status: "running" | "completed" | "failed";
+        };
+        /**
+         * MissedGapOut
+         * @description Slots that were never fired (the server was down, or the job held): how many, the first
+         *     and the last.
+         */
+        MissedGapOut: {
+            /** Count */
+            count: number;
+            /** First */
+            first: string;
+            /** Last */
+            last: string;
+        };
+        /**
+         * MissedOut
+         * @description Slots of a job that were never fired: how many in all, and the latest gap.
+         */
+        MissedOut: {
+            last: components["schemas"]["MissedGapOut"];
+            /** Total */
+            total: number;
         };
         /**
          * PulseExecution
@@ -1590,6 +1647,73 @@ export interface operations {
             };
             /** @description Invalid input: `errors` names each field at fault and why. Texts must be valid Unicode without NUL, numbers finite and of the documented type (no booleans as numbers), JSON without NaN or Infinity, every field within its documented limit; ids are letters, digits and `_`. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The disk holding the database is full: nothing was changed until space is freed. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    ready_api_pulse_ready_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string;
+                    };
+                };
+            };
+            /** @description The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: the request comes from another browser origin (cross-site request). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (a guard against DNS rebinding; PULSE_ALLOWED_HOSTS adds names). */
+            421: {
                 headers: {
                     [name: string]: unknown;
                 };
