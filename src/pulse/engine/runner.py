@@ -323,12 +323,13 @@ async def _pump(reader: asyncio.StreamReader, stream: LogStream, sink: LogSink) 
 
 
 def _user_args(name: str) -> tuple[dict[str, Any], str]:
-    """What starts a process as user ``name`` (its uid, primary and other groups), and its
-    home directory. Raises KeyError for an unknown user."""
-    pw = pwd.getpwnam(name)
+    """What starts a process as user ``name`` (a name or a uid: its uid, primary and other
+    groups), and its working directory by default (the user's home, or ``/``). Raises KeyError
+    for an unknown user."""
+    pw = pwd.getpwuid(int(name)) if name.isdigit() else pwd.getpwnam(name)
     if os.geteuid() != 0 and pw.pw_uid != os.geteuid():
         raise PermissionError("Pulse must run as root to start commands as another user")
-    groups = os.getgrouplist(name, pw.pw_gid)
+    groups = os.getgrouplist(pw.pw_name, pw.pw_gid)
     home = pw.pw_dir if os.path.isdir(pw.pw_dir) else "/"
     return {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": groups}, home
 
