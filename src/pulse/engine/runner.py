@@ -29,7 +29,7 @@ from pulse.models import Execution, ExecutionResult, ExecutionStatus, Job, LogSt
 log = logging.getLogger("pulse.runner")
 
 # Never handed to a job's process: a job must not be able to read Pulse's own secrets.
-_PRIVATE_ENV = ("PULSE_API_TOKEN", "PULSE_DATABASE_URL")
+_PRIVATE_ENV = ("PULSE_API_TOKEN", "PULSE_API_TOKEN_FILE", "PULSE_DATABASE_URL")
 SUMMARY_MAX = 500
 READ_SIZE = 64 * 1024
 # After the main process exits, how long its pipes may stay open (held by a child it left
