@@ -68,6 +68,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=False,
         timeout_graceful_shutdown=3,
         ws_ping_interval=20,
+        # Bigger frames are cut off by the server before Pulse could answer them with an error.
+        ws_max_size=1024 * 1024,
     )
     # The event loop uvicorn would run itself (uvloop when installed).
     with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
@@ -232,7 +234,16 @@ def _job_fields(args: argparse.Namespace, *, creating: bool) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if creating or args.name is not None:
         body["name"] = args.name
-    for key in ("command", "handler", "cron", "timezone", "cwd", "description", "overlap"):
+    for key in (
+        "command",
+        "handler",
+        "cron",
+        "timezone",
+        "cwd",
+        "description",
+        "overlap",
+        "run_as",
+    ):
         value = getattr(args, key, None)
         if value is not None:
             body[key] = value
@@ -396,9 +407,22 @@ def cmd_store(args: argparse.Namespace) -> int:
 
 
 # -- parser -------------------------------------------------------------------------------------
+def _token_from_env() -> str | None:
+    from pulse.settings import api_token_from_env
+
+    try:
+        return api_token_from_env(os.environ)
+    except PulseError:  # the server refuses such a setting; a client just sends what it has
+        return os.environ.get("PULSE_API_TOKEN")
+
+
 def _client_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--url", default=os.environ.get("PULSE_URL", DEFAULT_URL), help="server URL")
-    p.add_argument("--token", default=os.environ.get("PULSE_API_TOKEN"), help="API token")
+    p.add_argument(
+        "--token",
+        default=_token_from_env(),
+        help="API token (default: PULSE_API_TOKEN, or the file PULSE_API_TOKEN_FILE names)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
 
 
@@ -416,6 +440,7 @@ def _job_options(p: argparse.ArgumentParser, *, creating: bool) -> None:
     p.add_argument("--timeout", type=float, metavar="SECONDS")
     p.add_argument("--overlap", choices=["forbid", "allow"])
     p.add_argument("--cwd")
+    p.add_argument("--run-as", metavar="USER", help="run the command as this user (needs root)")
     p.add_argument("--env", action="append", metavar="KEY=VALUE")
     p.add_argument("--description")
     p.add_argument("--paused", action="store_true", help="create or set the job paused")
