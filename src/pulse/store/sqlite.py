@@ -272,7 +272,8 @@ class SQLiteStore(Store):
     async def open(self) -> None:
         if self._writer is not None:
             return
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        # Only Pulse's user may read the history (jobs may run as others: see the README).
+        Path(self.path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         writer = _Writer(self.path)
         await asyncio.to_thread(writer.start_and_wait)
         self._writer = writer
