@@ -65,6 +65,7 @@ endif
 bench: deps postgres chromium $(if $(HAVE_WEB),$(UI))
 	$(PY) bench/run.py
 	$(PY) bench/pg_nodes.py
+	$(PY) bench/outage.py
 	$(PY) bench/ui_bench.py --no-build
 
 clean:
