@@ -356,7 +356,12 @@ class Engine:
 
     async def _heartbeat_loop(self) -> None:
         while not self._stopping:
-            await self._pause(self._stopped, self.settings.heartbeat_seconds)
+            # After a failed heartbeat the next comes within a second: the lease is renewed as
+            # soon as the database is back, not a whole period later.
+            every = self.settings.heartbeat_seconds
+            if self._heartbeat_failure is not None:
+                every = min(every, 1.0)
+            await self._pause(self._stopped, every)
             if self._stopping:
                 return
             try:
@@ -788,7 +793,9 @@ async def retrying(what: str, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         except StoreUnavailableError as e:
             log.warning("cannot %s yet (%s); retrying in %.1f s", what, e, delay)
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            # At most a second apart: what waits is recorded soon after the database is back
+            # (a store that is away answers at once, so the retries cost little).
+            delay = min(delay * 2, 1.0)
 
 
 def _alive(pid: int, started_at: datetime | None = None) -> bool:

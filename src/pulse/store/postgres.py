@@ -24,6 +24,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from psycopg_pool.base import AttemptWithBackoff
 
 from pulse.clock import format_ts, parse_ts
 from pulse.errors import NotFoundError, StoreError, StoreFullError, StoreUnavailableError
@@ -78,6 +79,12 @@ _MIGRATION_LOCK = 0x70756C7365
 _COPY_FROM = 64
 # How long a call waits for a connection while the server is known to be away.
 _DOWN_WAIT = 0.5
+
+# The pool retries a failed connection after 1, 2, 4, 8, 16 s…: a database back after 20 s would
+# wait up to 16 s more for Pulse to notice, answering 503 and running nothing meanwhile (and
+# leases may lapse). A scheduler would rather try every second: the backoff stays at its first
+# step. (psycopg_pool has no setting for it; the class attribute is read at each attempt.)
+AttemptWithBackoff.DELAY_BACKOFF = 1.0
 
 
 def _text(value: str) -> str:
