@@ -869,3 +869,19 @@ async def test_a_jobs_run_as_user_is_stored_with_its_definition(store: Store) ->
     assert (await store.create_job(j)).target.run_as == "nobody"
     changed = replace(j, target=replace(j.target, run_as=None))
     assert (await store.update_job(changed)).target.run_as is None
+
+
+async def test_a_request_released_since_its_claim_is_not_started(store: Store) -> None:
+    j = await store.create_job(b.job(overlap=Overlap.ALLOW))
+    mine, theirs = [await store.enqueue(b.request(j.id, at(i))) for i in range(2)]
+    await store.claim_run_requests("n1", 2, at(5))
+    # A sweep put one back, and another node took it.
+    assert await store.requeue_claimed("n1", ids={theirs.id}) == 1
+    assert [r.id for r in await store.claim_run_requests("n2", 10, at(6))] == [theirs.id]
+
+    started = await b.start_executions(store, [b.execution(r, at(7)) for r in (mine, theirs)])
+
+    assert [e.id for e in started] == [mine.execution_id]
+    assert (await store.get_job(j.id)).last_execution_id == mine.execution_id
+    # Theirs is still theirs to start.
+    assert await b.start_executions(store, [b.execution(theirs, at(8), node_id="n2")]) != []

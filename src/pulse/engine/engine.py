@@ -65,8 +65,9 @@ T = TypeVar("T")
 END_BATCH = 500
 _BUSY_RETRY_SECONDS = 0.02
 # A claim this old that is neither started nor released was lost (an error after the claim
-# committed); the node's own sweep puts it back in the queue.
-_STALE_CLAIM_SECONDS = 60.0
+# committed); the node's own sweep puts it back in the queue. Safe even for a claim still being
+# started: start_executions starts only requests the node still holds.
+_STALE_CLAIM_SECONDS = 10.0
 # An end that failed this many times for a reason other than an outage is written without its
 # last log chunks, which are the likely culprit (the run's record matters more than its tail).
 _END_ATTEMPTS_WITH_LOGS = 3
@@ -346,7 +347,6 @@ class Engine:
         task = asyncio.create_task(self._execute(execution, job))
         self._tasks.add(task)
         self._task_jobs[task] = job.id
-        self._starting.discard(execution.id)
         task.add_done_callback(self._task_done)
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
@@ -418,14 +418,17 @@ class Engine:
         if not reqs:
             return []
         request_ids = {r.id for r in reqs}
+        # In _starting until their task runs them (see _execute): the sweep leaves them alone.
         self._starting.update(r.execution_id for r in reqs)
         try:
-            return await self._start_claimed(reqs)
+            started = await self._start_claimed(reqs)
         except BaseException:
+            self._starting.difference_update(r.execution_id for r in reqs)
             await self._release(request_ids)
             raise
-        finally:
-            self._starting.difference_update(r.execution_id for r in reqs)
+        ids = {e.id for e, _ in started}
+        self._starting.difference_update(r.execution_id for r in reqs if r.execution_id not in ids)
+        return started
 
     async def _start_claimed(self, reqs: list[RunRequest]) -> list[tuple[Execution, Job]]:
         jobs = await retrying(
@@ -512,6 +515,7 @@ class Engine:
         self.hub.publish(ExecutionStarted(execution.id, job.id))
         handle = RunHandle(execution.id, job.id)
         self._running[execution.id] = handle
+        self._starting.discard(execution.id)
         if self.fenced or self._stopping:
             handle.abort("shut down" if self._stopping else "stopped: this node lost its lease")
         sink = LogSink(

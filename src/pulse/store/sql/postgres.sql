@@ -206,6 +206,13 @@ WITH rows AS (
     SELECT id FROM scheduled_jobs WHERE id IN (SELECT scheduled_job_id FROM rows)
       AND EXISTS (SELECT 1 FROM node)
     ORDER BY id FOR NO KEY UPDATE
+), held AS (
+    -- Only requests this node still holds: one released or requeued meanwhile (a sweep, a
+    -- recovery) may be another node's now, and must not run twice. Locked, so that a requeue
+    -- waits for this statement and then finds the request running.
+    SELECT q.id FROM pulse_run_requests q JOIN rows r ON r.async_job_id = q.id
+    WHERE q.status = 'claimed' AND q.node_id = r.node_id
+    ORDER BY q.id FOR NO KEY UPDATE OF q
 ), started AS (
     INSERT INTO pulse_executions (
         id, scheduled_job_id, async_job_id, status, started_at, completed_at, duration_ms,
@@ -216,16 +223,16 @@ WITH rows AS (
            r.duration_ms, r.result_summary, r.error_message, r.created_at, r.updated_at,
            r.scheduled_for, r.trigger, r.attempt, r.rerun_of, r.node_id, r.exit_code,
            r.log_bytes, r.log_dropped_bytes
-    FROM rows r JOIN jobs j ON j.id = r.scheduled_job_id
-    RETURNING id
+    FROM rows r JOIN jobs j ON j.id = r.scheduled_job_id JOIN held h ON h.id = r.async_job_id
+    RETURNING id, async_job_id
 ), request AS (
     UPDATE pulse_run_requests SET status = 'running'
-    WHERE id IN (SELECT async_job_id FROM rows)
+    WHERE id IN (SELECT async_job_id FROM started)
 ), last_run AS (
     UPDATE scheduled_jobs s SET last_run_at = l.started_at, last_execution_id = l.id
     FROM (
         SELECT DISTINCT ON (r.scheduled_job_id) r.scheduled_job_id, r.id, r.started_at
-        FROM rows r JOIN jobs j ON j.id = r.scheduled_job_id
+        FROM rows r JOIN started x ON x.id = r.id
         ORDER BY r.scheduled_job_id, r.ord DESC
     ) AS l
     WHERE s.id = l.scheduled_job_id

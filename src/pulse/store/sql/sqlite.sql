@@ -149,11 +149,20 @@ SELECT e.value ->> 0, e.value ->> 1, e.value ->> 2, e.value ->> 3, e.value ->> 4
        e.value ->> 12, e.value ->> 13, e.value ->> 14, e.value ->> 15, e.value ->> 16,
        e.value ->> 17, e.value ->> 18
 FROM json_each(:executions) AS e
-WHERE EXISTS (SELECT 1 FROM scheduled_jobs WHERE id = e.value ->> 1);
+WHERE EXISTS (SELECT 1 FROM scheduled_jobs WHERE id = e.value ->> 1)
+  -- Only a request this node still holds: one released or requeued meanwhile (a sweep, a
+  -- recovery) may be another node's now, and must not run twice.
+  AND EXISTS (
+      SELECT 1 FROM pulse_run_requests q
+      WHERE q.id = e.value ->> 2 AND q.status = 'claimed' AND q.node_id = e.value ->> 15
+  );
 
 -- name: mark_requests_running
 UPDATE pulse_run_requests SET status = 'running'
-WHERE id IN (SELECT value ->> 2 FROM json_each(:executions));
+WHERE id IN (
+    SELECT async_job_id FROM pulse_executions
+    WHERE id IN (SELECT value ->> 0 FROM json_each(:executions))
+);
 
 -- name: set_jobs_last_run
 -- The last execution of the batch for each job.
@@ -163,6 +172,7 @@ FROM (
         SELECT e.value ->> 1 AS job_id, e.value ->> 0 AS id, e.value ->> 4 AS started_at,
                row_number() OVER (PARTITION BY e.value ->> 1 ORDER BY e.key DESC) AS n
         FROM json_each(:executions) AS e
+        WHERE e.value ->> 0 IN (SELECT id FROM pulse_executions)
     ) WHERE n = 1
 ) AS l
 WHERE scheduled_jobs.id = l.job_id;
