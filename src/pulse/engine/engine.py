@@ -159,6 +159,9 @@ class Engine:
         self._wake_worker.set()
         self._wake_ticker.set()
         self._slot_free.set()
+        # SIGTERM at once (a run the worker loop starts from here on is stopped as it starts).
+        for handle in list(self._running.values()):
+            handle.stop("shut down", grace)
         for t in self._loops:
             if t.get_name() == "pulse-job-watch":
                 t.cancel()  # it waits for events, and changes nothing itself
@@ -168,8 +171,6 @@ class Engine:
                 t.cancel()
             await asyncio.gather(*self._loops, return_exceptions=True)
         self._loops = []
-        for handle in list(self._running.values()):
-            handle.stop("shut down", grace)
         if self._tasks:
             # Python handlers that ignore cancellation, and the writes of the last ends.
             _done, pending = await asyncio.wait(set(self._tasks), timeout=grace + 5.0)
@@ -516,8 +517,10 @@ class Engine:
         handle = RunHandle(execution.id, job.id)
         self._running[execution.id] = handle
         self._starting.discard(execution.id)
-        if self.fenced or self._stopping:
-            handle.abort("shut down" if self._stopping else "stopped: this node lost its lease")
+        if self._stopping:
+            handle.stop("shut down", self.settings.shutdown_grace_seconds)
+        elif self.fenced:
+            handle.abort("stopped: this node lost its lease")
         sink = LogSink(
             execution.id,
             self.store,
