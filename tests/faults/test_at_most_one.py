@@ -159,14 +159,6 @@ def test_after_an_outage_longer_than_the_lease_no_live_node_is_recorded_lost(
     assert all(n.alive() for n in d.nodes.values())
 
 
-@pytest.mark.xfail(
-    strict=False,  # a race: it fails on most runs, not all (strict would flip the suite red)
-    reason="Engine.sweep records 'lost while starting: ... the run never began' for runs whose"
-    " process has ended but whose end still waits in the ends writer (popped from _running in"
-    " _execute's finally before _finish): after an outage longer than _STALE_CLAIM_SECONDS"
-    " (10 s) the sweep and the retried end race, and the sweep often wins, replacing what"
-    " happened with a run that never began",
-)
 def test_runs_that_end_during_an_outage_are_recorded_as_they_ended(
     pg_deployment: Deployment, pg_cluster: PostgresCluster
 ) -> None:

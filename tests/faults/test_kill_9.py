@@ -128,12 +128,6 @@ def test_on_postgresql_a_peer_kills_the_orphan_when_it_declares_the_node_lost(
     _only_process_is(d, again)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a node restarted under the same --node-id never recovers its previous process's"
-    " runs: recover_restarted skips rows whose node_id is its own; the node's sweep fails them"
-    " only after _STALE_CLAIM_SECONDS, as 'lost while starting' instead of 'node restarted'",
-)
 def test_a_node_restarted_under_its_own_name_records_its_orphan_at_once(
     pg_deployment: Deployment,
 ) -> None:

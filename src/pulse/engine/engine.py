@@ -121,6 +121,7 @@ class Engine:
         self._heartbeat_failure: Exception | None = None
         # Executions between their claim and their task: the sweep leaves them alone.
         self._starting: set[str] = set()
+        self._ending: set[str] = set()  # ended, their end not stored yet
         self._task_jobs: dict[asyncio.Task[None], str] = {}
         self._job_events: Subscriber | None = None
 
@@ -134,8 +135,10 @@ class Engine:
 
         With ``loops=False`` nothing runs by itself: tests drive ``tick`` and ``run_pending``."""
         install_capture()
+        # Read before registering: a row under this node's own id is its previous life's.
+        before = await retrying("read the nodes", self.store.list_nodes)
         await retrying("register this node", self._heartbeat)
-        await self.recover_restarted()
+        await self.recover_restarted(before)
         if loops:
             self._job_events = self.hub.subscribe(buffer=10000)
             self._loops = [
@@ -493,7 +496,7 @@ class Engine:
             self.node_id, now - timedelta(seconds=_STALE_CLAIM_SECONDS)
         )
         for e in await self.store.running_executions(self.node_id):
-            if e.id in self._running or e.id in self._starting:
+            if e.id in self._running or e.id in self._starting or e.id in self._ending:
                 continue
             if (now - e.started_at).total_seconds() < _STALE_CLAIM_SECONDS:
                 continue  # being set up right now
@@ -532,14 +535,23 @@ class Engine:
         try:
             result = await self.runner.run(job, execution, sink, handle)
         except asyncio.CancelledError:
-            await self._finish(execution, self._failure(execution, "shut down"), sink)
+            self._ending.add(execution.id)
+            try:
+                await self._finish(execution, self._failure(execution, "shut down"), sink)
+            finally:
+                self._ending.discard(execution.id)
             raise
         except Exception as e:
             log.exception("execution %s failed inside Pulse", execution.id)
             result = self._failure(execution, f"internal error: {e}")
         finally:
             self._running.pop(execution.id, None)
-        await self._finish(execution, result, sink)
+            # Until its end is stored (it may wait out an outage), the sweep leaves it alone.
+            self._ending.add(execution.id)
+        try:
+            await self._finish(execution, result, sink)
+        finally:
+            self._ending.discard(execution.id)
 
     def _failure(self, execution: Execution, reason: str) -> ExecutionResult:
         now = self.clock.now()
@@ -698,20 +710,26 @@ class Engine:
             self.fenced = False
             self._wake_worker.set()
 
-    async def recover_restarted(self) -> int:
+    async def recover_restarted(self, nodes: list[NodeInfo] | None = None) -> int:
         """Fail the executions that an earlier process on this host left running ("node
         restarted"): its process is gone, so they cannot finish. The commands it started and
         left behind are killed first (found by the mark in their environment), so that no run
-        recorded ended is in fact still going."""
+        recorded ended is in fact still going. ``nodes`` are the rows as they were before this
+        node registered (a row under its own id, from a process that died, is recovered too)."""
         killed = await asyncio.to_thread(kill_leftovers)
         if killed:
             log.warning("killed the processes of %d run(s) a dead Pulse process left", len(killed))
         recovered = 0
         host = socket.gethostname()
-        for node in await self.store.list_nodes():
-            if node.node_id == self.node_id or node.hostname != host:
+        for node in nodes if nodes is not None else await self.store.list_nodes():
+            if node.hostname != host or _alive(node.pid, node.started_at):
                 continue
-            if _alive(node.pid, node.started_at):
+            if node.node_id == self.node_id:
+                # This node's previous process (same --node-id): the row is ours now, its runs
+                # are those that started before this process did.
+                recovered += await self._recover_node(
+                    node.node_id, "node restarted", self._started_at
+                )
                 continue
             if await self.store.remove_node(
                 node.node_id, node.heartbeat_at + timedelta(milliseconds=1)

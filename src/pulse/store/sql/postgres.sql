@@ -346,7 +346,9 @@ ORDER BY seq LIMIT %(limit)s;
 INSERT INTO pulse_nodes (node_id, hostname, pid, started_at, heartbeat_at)
 VALUES (%(node_id)s, %(hostname)s, %(pid)s, %(started_at)s,
         to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
-ON CONFLICT (node_id) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at
+ON CONFLICT (node_id) DO UPDATE SET
+    heartbeat_at = EXCLUDED.heartbeat_at, hostname = EXCLUDED.hostname, pid = EXCLUDED.pid,
+    started_at = EXCLUDED.started_at
 RETURNING heartbeat_at, xmax <> 0 AS renewed;
 
 -- name: list_nodes

@@ -281,7 +281,9 @@ ORDER BY seq LIMIT :limit;
 -- there (renewed) or had to be inserted.
 INSERT INTO pulse_nodes (node_id, hostname, pid, started_at, heartbeat_at)
 VALUES (:node_id, :hostname, :pid, :started_at, :heartbeat_at)
-ON CONFLICT (node_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at;
+ON CONFLICT (node_id) DO UPDATE SET
+    heartbeat_at = excluded.heartbeat_at, hostname = excluded.hostname, pid = excluded.pid,
+    started_at = excluded.started_at;
 
 -- name: list_nodes
 SELECT * FROM pulse_nodes ORDER BY node_id;
