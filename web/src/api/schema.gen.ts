@@ -221,8 +221,9 @@ export interface paths {
         };
         /**
          * Ready
-         * @description Readiness: 200 while this node reaches its database, 503 (or 507, disk full) while
-         *     it does not, so that a load balancer sends calls elsewhere.
+         * @description Readiness: 200 while this node reaches its database and its last heartbeat (a write)
+         *     went through; 503 (or 507, disk full) otherwise, so that a load balancer sends calls
+         *     elsewhere.
          */
         get: operations["ready_api_pulse_ready_get"];
         put?: never;
