@@ -795,19 +795,6 @@ async def test_a_stale_node_is_removed_once_and_a_fresh_one_never(store: Store) 
     assert not again.renewed  # the node learns that it was declared lost
 
 
-async def test_a_shared_store_starts_nothing_for_a_node_without_a_row(store: Store) -> None:
-    if not store.shared:
-        pytest.skip("one node serves this store: there are no peers to fence it from")
-    j = await store.create_job(b.job())
-    req = await store.enqueue(b.request(j.id, at(1)))
-    await store.claim_run_requests("n1", 10, at(2))
-
-    assert await store.start_executions([b.execution(req, at(3))]) == []
-    assert await store.running_executions() == []
-    # Once registered again, it may.
-    assert await b.start_executions(store, [b.execution(req, at(4))]) != []
-
-
 async def test_orphaned_runs_and_claims_are_those_of_nodes_without_a_row(store: Store) -> None:
     j = await store.create_job(b.job(overlap=Overlap.ALLOW))
     reqs = [await store.enqueue(b.request(j.id, at(i))) for i in range(4)]

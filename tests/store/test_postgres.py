@@ -260,3 +260,18 @@ async def test_a_postgresql_url_opens_the_postgresql_store(postgres_url: str, sc
         assert await store.list_jobs() == []
     finally:
         await store.close()
+
+
+async def test_a_node_without_a_row_starts_nothing_until_it_registers_again(
+    nodes: list[PostgresStore],
+) -> None:
+    # Fencing between nodes: peers removed its row when they declared it lost.
+    store = nodes[0]
+    j = await store.create_job(b.job())
+    req = await store.enqueue(b.request(j.id, at(1)))
+    await store.claim_run_requests("n1", 10, at(2))
+
+    assert await store.start_executions([b.execution(req, at(3))]) == []
+    assert await store.running_executions() == []
+    # Once registered again, it may.
+    assert await b.start_executions(store, [b.execution(req, at(4))]) != []
