@@ -42,6 +42,30 @@ export function JobSummary({ job }: { job: Job }) {
           </dd>
         </div>
       )}
+      {job.run_as && (
+        <div>
+          <dt>Runs as</dt>
+          <dd>
+            <code class="facts-code">{job.run_as}</code>
+          </dd>
+        </div>
+      )}
+      {job.missed && (
+        <div>
+          <dt>Missed</dt>
+          <dd title="slots that passed while nothing could fire them (the server was down); the job ran once, for the latest">
+            {job.missed.total} {job.missed.total === 1 ? "slot" : "slots"}, last{" "}
+            {job.missed.last.count === 1 ? (
+              <RelativeTime iso={job.missed.last.first} />
+            ) : (
+              <>
+                {job.missed.last.count} between <RelativeTime iso={job.missed.last.first} /> and{" "}
+                <RelativeTime iso={job.missed.last.last} />
+              </>
+            )}
+          </dd>
+        </div>
+      )}
       {job.skipped_count > 0 && (
         <div>
           <dt>Skipped</dt>
