@@ -143,6 +143,20 @@ class Settings:
             raise InvalidInputError("port", "must be between 1 and 65535")
         if self.log_cap_bytes < 1024:
             raise InvalidInputError("log_cap_bytes", "must be at least 1024")
+        if not self.lease_seconds > 0 or not self.heartbeat_seconds > 0:
+            raise InvalidInputError(
+                "PULSE_LEASE_SECONDS", "the lease and the heartbeat must be positive seconds"
+            )
+        if self.heartbeat_seconds * 3 > self.lease_seconds:
+            # A node stops its runs when it has not renewed its lease for 2/3 of it: it needs
+            # room for at least two heartbeats before that.
+            raise InvalidInputError(
+                "PULSE_HEARTBEAT_SECONDS",
+                f"must be at most a third of PULSE_LEASE_SECONDS ({self.lease_seconds:g} s),"
+                f" not {self.heartbeat_seconds:g} s",
+            )
+        if self.shutdown_grace_seconds < 0:
+            raise InvalidInputError("PULSE_SHUTDOWN_GRACE", "must not be negative")
         if self.run_as is not None:
             check_user("PULSE_RUN_AS", self.run_as)
         if self.api_token is not None:

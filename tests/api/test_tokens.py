@@ -154,3 +154,12 @@ async def test_a_websocket_token_never_reaches_the_server_log(tmp_path: Path) ->
     text = log_path.read_text()
     assert "WebSocket /api/pulse/ws?token=[redacted]" in text, text
     assert token not in text
+
+
+def test_a_heartbeat_too_slow_for_the_lease_is_refused(env: pytest.MonkeyPatch) -> None:
+    env.setenv("PULSE_LEASE_SECONDS", "30")
+    env.setenv("PULSE_HEARTBEAT_SECONDS", "15")
+    with pytest.raises(InvalidInputError, match="PULSE_HEARTBEAT_SECONDS: must be at most a third"):
+        Settings.from_env()
+    env.setenv("PULSE_HEARTBEAT_SECONDS", "10")
+    assert Settings.from_env().heartbeat_seconds == 10
