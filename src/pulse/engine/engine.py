@@ -500,20 +500,9 @@ class Engine:
                 continue
             if (now - e.started_at).total_seconds() < _STALE_CLAIM_SECONDS:
                 continue  # being set up right now
-            finished = await self.store.finish_execution(
-                e.id,
-                self._failure(
-                    e, "lost while starting: the start was recorded, the run never began"
-                ),
+            await self._fail_lost(
+                e, "lost while starting: the start was recorded, the run never began"
             )
-            if finished is not None:
-                self._announce_end(
-                    finished.id,
-                    finished.scheduled_job_id,
-                    finished.status,
-                    finished.duration_ms,
-                    finished.error_message,
-                )
 
     async def _execute(self, execution: Execution, job: Job) -> None:
         self.hub.publish(ExecutionStarted(execution.id, job.id))
