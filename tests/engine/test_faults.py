@@ -273,3 +273,26 @@ async def test_an_unknown_run_as_user_fails_the_run_saying_so(pulse: Pulse) -> N
     assert e.status is ExecutionStatus.FAILED and e.exit_code == 126
     log = "".join([ch.text async for ch in pulse.store.iter_logs(req.execution_id)])
     assert "cannot run as user 'no-such-user-here'" in log
+
+
+async def test_a_run_of_a_job_deleted_unheard_of_is_stopped_by_the_sweep(tmp_path: Path) -> None:
+    p = Pulse(Settings(data_dir=tmp_path, node_id="n", poll_seconds=0.05))
+    await p.start()
+    try:
+        pidfile = tmp_path / "pid"
+        job = await add(p, command=f"echo $$ > {pidfile}; exec sleep 60")
+        await p.engine.trigger(job)
+        pid = await _pid_from(pidfile)
+        # Deleted in the store directly, as by another node whose event never arrived.
+        await p.store.delete_job(job.id)
+        assert not _gone(pid)
+
+        await p.engine.sweep()
+
+        for _ in range(300):
+            if _gone(pid):
+                break
+            await asyncio.sleep(0.02)
+        assert _gone(pid)
+    finally:
+        await p.stop()

@@ -407,6 +407,10 @@ class Engine:
         events = self._job_events
         assert events is not None
         while not self._stopping:
+            if events.overflowed and events.queue.empty():
+                # Cut off by the hub while the loop was busy: listen again (the sweep stops
+                # runs of jobs deleted meanwhile).
+                events = self._job_events = self.hub.subscribe(buffer=10000)
             event = await events.get()
             if isinstance(event, JobChanged) and event.change == "deleted":
                 self.stop_runs_of_job(event.job_id, "job deleted")
@@ -489,12 +493,19 @@ class Engine:
 
     async def sweep(self) -> None:
         """This node's own housekeeping: claims it holds but lost track of (an error after
-        the claim committed) go back to the queue; executions recorded running on this node
-        that it does not run (a start whose answer was lost) are recorded failed."""
+        the claim committed) go back to the queue; runs of jobs that no longer exist are
+        stopped; executions recorded running on this node that it does not run (a start whose
+        answer was lost) are recorded failed."""
         now = self.clock.now()
         await self.store.requeue_claimed(
             self.node_id, now - timedelta(seconds=_STALE_CLAIM_SECONDS)
         )
+        # Runs of jobs deleted while this node did not hear of it (the event missed).
+        running_jobs = {h.job_id for h in self._running.values()}
+        if running_jobs:
+            existing = await self.store.get_jobs(running_jobs)
+            for job_id in running_jobs - existing.keys():
+                self.stop_runs_of_job(job_id, "job deleted")
         for e in await self.store.running_executions(self.node_id):
             if e.id in self._running or e.id in self._starting or e.id in self._ending:
                 continue
