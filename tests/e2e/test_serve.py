@@ -266,3 +266,40 @@ def test_make_run_settings_come_from_the_environment(tmp_path: Path) -> None:
         assert (tmp_path / "envdata" / "pulse.db").exists()
     finally:
         s.stop()
+
+
+def test_deleting_a_job_over_http_stops_its_running_process(server: Server, tmp_path: Path) -> None:
+    server.start()
+    pidfile = tmp_path / "pid"
+    job = server.api(
+        "POST",
+        "/jobs",
+        json={
+            "name": "long",
+            "command": f"echo $$ > {pidfile}; exec sleep 120",
+            "interval_seconds": 3600,
+        },
+    )
+    eid = server.api("POST", f"/jobs/{job['id']}/trigger")["execution_id"]
+    server.wait_for(eid, "running")
+    deadline = time.monotonic() + 15
+    while not (pidfile.exists() and pidfile.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pid = int(pidfile.read_text())
+    assert Path(f"/proc/{pid}").exists()
+
+    assert server.api("DELETE", f"/jobs/{job['id']}") is None
+
+    # The process was stopped before the job went: nothing of it runs unrecorded.
+    assert _gone(pid)
+    assert httpx.get(f"{server.url}/api/pulse/jobs/{job['id']}", timeout=5).status_code == 404
+    server.stop()
+
+
+def _gone(pid: int) -> bool:
+    """Whether ``pid`` is no longer a live process (gone, or a zombie waiting to be reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")

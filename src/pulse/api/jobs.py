@@ -72,9 +72,9 @@ async def update_job(job_id: JobId, body: JobUpdate, pulse: PulseDep) -> JobOut:
 
 @router.delete("/jobs/{job_id}", status_code=204, responses=CHANGE)
 async def delete_job(job_id: JobId, pulse: PulseDep) -> Response:
-    """Delete the job and its history."""
-    await pulse.store.delete_job(job_id)
-    pulse.jobs_changed(JobChanged(job_id, "deleted"))
+    """Delete the job and its history. Its running executions are stopped first (SIGTERM,
+    then SIGKILL a few seconds later) and announced failed ("job deleted")."""
+    await pulse.delete_job(job_id)
     return Response(status_code=204)
 
 
