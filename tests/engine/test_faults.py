@@ -209,7 +209,13 @@ async def test_the_restart_after_a_crash_kills_the_jobs_the_dead_server_left(
     tmp_path: Path,
 ) -> None:
     """A job process whose Pulse owner is gone is killed, and only such a process."""
-    from pulse.engine.processes import EXECUTION_VAR, OWNER_VAR, kill_leftovers, owner_mark
+    from pulse.engine.processes import (
+        EXECUTION_VAR,
+        OWNER_VAR,
+        job_processes,
+        kill_leftovers,
+        owner_mark,
+    )
 
     # An owner that is gone: a process that has exited.
     dead = await asyncio.create_subprocess_exec("true")
@@ -221,7 +227,14 @@ async def test_the_restart_after_a_crash_kills_the_jobs_the_dead_server_left(
     env_live = {**os.environ, EXECUTION_VAR: "PX_live", OWNER_VAR: owner_mark()}
     live = await asyncio.create_subprocess_exec("sleep", "60", env=env_live)
     try:
-        await asyncio.sleep(0.2)
+        # Both have exec'd (before that, a child shows its parent's environment).
+        for _ in range(500):
+            marked = {
+                p.execution_id for p in await asyncio.to_thread(lambda: list(job_processes()))
+            }
+            if {"PX_orphan", "PX_live"} <= marked:
+                break
+            await asyncio.sleep(0.02)
         killed = await asyncio.to_thread(kill_leftovers)
         assert killed == {"PX_orphan"}
         await asyncio.wait_for(orphan.wait(), 5)
