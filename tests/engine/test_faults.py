@@ -180,7 +180,11 @@ async def test_a_node_that_cannot_renew_its_lease_stops_its_runs(tmp_path: Path)
             await asyncio.sleep(0.02)
         assert _gone(pid)
         assert p.engine.fenced and p.engine.readiness() is not None
-        e = await p.store.get_execution(req.execution_id)
+        for _ in range(300):  # its end is written just after the process is gone
+            e = await p.store.get_execution(req.execution_id)
+            if e.status is not ExecutionStatus.RUNNING:
+                break
+            await asyncio.sleep(0.02)
         assert e.status is ExecutionStatus.FAILED
         assert e.error_message == (
             "stopped: this node lost contact with the database (killed by signal SIGTERM)"
