@@ -134,7 +134,7 @@ def test_sigterm_reaches_the_jobs_at_once_and_every_end_is_recorded(server: Serv
         "/jobs",
         json={
             "name": "s",
-            "command": "trap 'echo tidied up; exit 0' TERM; sleep 60 & wait",
+            "command": "trap 'echo tidied up; exit 0' TERM; echo trap set; sleep 60 & wait",
             "interval_seconds": 3600,
         },
     )
@@ -145,7 +145,10 @@ def test_sigterm_reaches_the_jobs_at_once_and_every_end_is_recorded(server: Serv
     lid = server.api("POST", f"/jobs/{plain['id']}/trigger")["execution_id"]
     server.wait_for(sid, "running")
     server.wait_for(lid, "running")
-    time.sleep(0.5)  # the trap is set
+    deadline = time.monotonic() + 20
+    while "trap set" not in httpx.get(f"{server.url}/api/pulse/executions/{sid}/logs").text:
+        assert time.monotonic() < deadline, "the job never set its trap"
+        time.sleep(0.1)
     t0 = time.monotonic()
     assert server.stop(signal.SIGTERM) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal
     # Both ended on SIGTERM: nothing waited for the 10 s grace.
