@@ -12,7 +12,8 @@ from pulse.errors import (
     StoreError,
     StoreUnavailableError,
 )
-from pulse.models import Execution, ExecutionStatus, Job
+from pulse.models import Execution, ExecutionStatus, Job, RunRequest
+from pulse.service import JobService
 from pulse.settings import Settings
 
 __all__ = [
@@ -21,10 +22,12 @@ __all__ = [
     "ExecutionStatus",
     "InvalidInputError",
     "Job",
+    "JobService",
     "NotFoundError",
     "Pulse",
     "PulseError",
     "RunContext",
+    "RunRequest",
     "Settings",
     "StoreError",
     "StoreUnavailableError",

@@ -10,25 +10,27 @@ def send_report(ctx: pulse.RunContext) -> str:
     return "sent 3 reports"
 
 asgi = app.asgi()   # serve with uvicorn, or mount in your own Starlette/FastAPI app
+
+Every operation on jobs goes through :attr:`Pulse.service` (a :class:`~pulse.service.JobService`),
+which the REST API calls too; ``await app.create_job({...})`` and its siblings are shortcuts to it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi import FastAPI
 
 from pulse.clock import Clock, SystemClock
+from pulse.demo import add_demo_jobs
 from pulse.engine.engine import Engine
 from pulse.engine.handlers import Handler
 from pulse.errors import PulseError
-from pulse.events import EventBridge, EventHub, JobChanged
-from pulse.jobs import new_job
-from pulse.models import JobState
+from pulse.events import EventBridge, EventHub
+from pulse.models import Job, RunRequest
+from pulse.service import JobService
 from pulse.settings import Settings
 from pulse.store import Store, open_store
 
@@ -50,6 +52,7 @@ class Pulse:
         self.handlers: dict[str, Handler] = {}
         self._store = store
         self._engine: Engine | None = None
+        self._service: JobService | None = None
         self._bridge: EventBridge | None = None
         self.demo = False
 
@@ -83,11 +86,23 @@ class Pulse:
             )
         return self._engine
 
+    @property
+    def service(self) -> JobService:
+        """The application service: every operation on jobs and their history."""
+        if self._service is None:
+            self._service = JobService(self.store, self.engine, self.hub, self.clock)
+        return self._service
+
+    @property
+    def node_id(self) -> str:
+        """This node's id (``PULSE_NODE_ID``, or host:pid)."""
+        return self.engine.node_id
+
     async def start(self, *, loops: bool = True) -> None:
         """Open the store (migrating it), recover, and start the ticker and workers."""
         await self.store.open()
         if self.demo:
-            await self._add_demo_jobs()
+            await add_demo_jobs(self.service)
         self._bridge = self.store.event_bridge(self.hub, self.engine.node_id)
         if self._bridge is not None:
             self._bridge.on_remote_queued = self.engine.wake_workers
@@ -111,43 +126,56 @@ class Pulse:
         if self._store is not None:
             await self._store.close()
 
-    async def delete_job(self, job_id: str) -> None:
-        """Delete a job with its history. Its running executions are stopped first (SIGTERM,
-        SIGKILL a few seconds later) and recorded ``failed`` ("job deleted"), so that no
-        process of a deleted job goes on unrecorded; runs of it on other nodes are stopped when
-        they hear of the deletion."""
-        job = await self.store.get_job(job_id)
-        if job.state is JobState.ACTIVE:
-            # No new firing while its runs are stopped.
-            await self.store.update_job(replace(job, state=JobState.PAUSED))
-        if self.engine.stop_runs_of_job(job_id, "job deleted"):
-            await self.engine.wait_runs_of_job(job_id, timeout=30)
-        await self.store.delete_job(job_id)
-        self.jobs_changed(JobChanged(job_id, "deleted"))
+    async def check_ready(self) -> None:
+        """Return if this node can do its work now; otherwise raise the StoreError that says
+        why: its database does not answer, or its last heartbeat (a write, every few seconds)
+        did not go through, or it lost its lease."""
+        await self.store.ping()
+        failure = self.engine.readiness()
+        if failure is not None:
+            raise failure
 
-    def jobs_changed(self, event: JobChanged) -> None:
-        self.hub.publish(event)
-        self.engine.notify_jobs_changed()
+    # Shortcuts to the service for embedders; each does exactly what the service's method does.
+    async def list_jobs(self) -> list[Job]:
+        """Every job: :meth:`JobService.list_jobs`."""
+        return await self.service.list_jobs()
+
+    async def get_job(self, job_id: str) -> Job:
+        """One job: :meth:`JobService.get_job`."""
+        return await self.service.get_job(job_id)
+
+    async def create_job(self, fields: dict[str, Any]) -> Job:
+        """Create a job from the fields the API takes: :meth:`JobService.create_job`."""
+        return await self.service.create_job(fields)
+
+    async def update_job(self, job_id: str, fields: dict[str, Any]) -> Job:
+        """Change the fields given: :meth:`JobService.update_job`."""
+        return await self.service.update_job(job_id, fields)
+
+    async def pause_job(self, job_id: str) -> Job:
+        """Pause a job: :meth:`JobService.pause_job`."""
+        return await self.service.pause_job(job_id)
+
+    async def resume_job(self, job_id: str) -> Job:
+        """Resume a job: :meth:`JobService.resume_job`."""
+        return await self.service.resume_job(job_id)
+
+    async def delete_job(self, job_id: str) -> None:
+        """Delete a job with its history, its running executions stopped first:
+        :meth:`JobService.delete_job`."""
+        await self.service.delete_job(job_id)
+
+    async def run_now(self, job_id: str) -> RunRequest:
+        """Queue a run of a job now: :meth:`JobService.run_now`."""
+        return await self.service.run_now(job_id)
 
     def asgi(self, *, manage_lifecycle: bool = True) -> FastAPI:
         """The ASGI app (REST API, WebSocket, UI) of this Pulse."""
+        # Imported here, not for a cycle (the API never imports this module) but for time:
+        # building the API's schemas costs the CLI's client commands about 0.1 s they do not need.
         from pulse.api.app import create_app
 
         return create_app(self, manage_lifecycle=manage_lifecycle)
-
-    async def _add_demo_jobs(self) -> None:
-        from pulse.demo import DEMO_JOBS
-
-        if await self.store.list_jobs():
-            return
-        now = self.clock.now()
-        for i, fields in enumerate(DEMO_JOBS):
-            job = new_job(dict(fields), now)
-            if job.schedule.interval_seconds is not None:
-                # A newcomer sees every demo job run within seconds, not after its interval.
-                job = replace(job, next_run_at=now + timedelta(seconds=2 + i))
-            await self.store.create_job(job)
-        log.info("added %d demo jobs", len(DEMO_JOBS))
 
 
 def _safe_url(url: str) -> str:

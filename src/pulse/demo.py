@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pulse.service import JobService
+
+log = logging.getLogger("pulse")
 
 DEMO_JOBS: list[dict[str, Any]] = [
     {
@@ -39,3 +46,17 @@ DEMO_JOBS: list[dict[str, Any]] = [
         "timezone": "Europe/Berlin",
     },
 ]
+
+
+async def add_demo_jobs(service: JobService) -> int:
+    """Create the demo jobs if there is no job at all (a store someone uses is left alone);
+    returns how many were created."""
+    if await service.list_jobs():
+        return 0
+    now = service.clock.now()
+    for i, fields in enumerate(DEMO_JOBS):
+        # A newcomer sees every interval job run within seconds, not after its interval.
+        first = now + timedelta(seconds=2 + i) if "interval_seconds" in fields else None
+        await service.create_job(dict(fields), first_run_at=first)
+    log.info("added %d demo jobs", len(DEMO_JOBS))
+    return len(DEMO_JOBS)

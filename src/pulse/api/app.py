@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from starlette.requests import Request
@@ -15,12 +14,10 @@ from starlette.staticfiles import StaticFiles
 
 from pulse import jobs as job_rules
 from pulse.api import errors, executions, jobs, ws
+from pulse.api.deps import Node
 from pulse.api.guard import MAX_BODY_BYTES, MAX_JSON_DEPTH, BodyMiddleware, GuardMiddleware
 from pulse.api.schemas import ID_PATTERN, error_responses
 from pulse.api.security import SecurityMiddleware, redact_tokens_in_server_logs
-
-if TYPE_CHECKING:
-    from pulse.app import Pulse
 
 PREFIX = "/api/pulse"
 
@@ -53,19 +50,20 @@ def web_dist() -> Path:
     return Path(str(resources.files("pulse"))) / "web" / "dist"
 
 
-def create_app(pulse: Pulse, *, manage_lifecycle: bool = True) -> FastAPI:
-    """The ASGI app for ``pulse``. With ``manage_lifecycle`` the app starts and stops Pulse's
-    engine in its lifespan (``pulse serve``); embedders that run Pulse themselves pass False."""
+def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
+    """The ASGI app for ``node`` (a :class:`pulse.Pulse`). With ``manage_lifecycle`` the app
+    starts and stops the node in its lifespan (``pulse serve``); embedders that run Pulse
+    themselves pass False."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if manage_lifecycle:
-            await pulse.start()
+            await node.start()
         try:
             yield
         finally:
             if manage_lifecycle:
-                await pulse.stop()
+                await node.stop()
 
     app = FastAPI(
         title="Pulse",
@@ -76,7 +74,7 @@ def create_app(pulse: Pulse, *, manage_lifecycle: bool = True) -> FastAPI:
         docs_url=f"{PREFIX}/docs",
         redoc_url=None,
     )
-    app.state.pulse = pulse
+    app.state.node = node
     errors.install(app)
     app.include_router(jobs.router, prefix=PREFIX)
     app.include_router(executions.router, prefix=PREFIX)
@@ -85,25 +83,21 @@ def create_app(pulse: Pulse, *, manage_lifecycle: bool = True) -> FastAPI:
     @app.get(f"{PREFIX}/health", tags=["meta"], responses=error_responses(database=False))
     async def health() -> dict[str, str]:
         """Liveness of this node: it answers, whatever the state of its database."""
-        return {"status": "ok", "node_id": pulse.engine.node_id}
+        return {"status": "ok", "node_id": node.node_id}
 
     @app.get(f"{PREFIX}/ready", tags=["meta"], responses=error_responses(507))
     async def ready() -> dict[str, str]:
         """Readiness: 200 while this node reaches its database and its last heartbeat (a write)
         went through; 503 (or 507, disk full) otherwise, so that a load balancer sends calls
         elsewhere."""
-        await pulse.store.ping()
-        # The ping is a read; the node's heartbeat is its last write (every few seconds).
-        failure = pulse.engine.readiness()
-        if failure is not None:
-            raise failure
-        return {"status": "ready", "node_id": pulse.engine.node_id}
+        await node.check_ready()
+        return {"status": "ready", "node_id": node.node_id}
 
     _mount_ui(app)
     # The last added runs first: the guard, then the security checks, then the body limits (so
     # that no body is read for a caller who would be refused anyway).
     app.add_middleware(BodyMiddleware)
-    app.add_middleware(SecurityMiddleware, settings=pulse.settings)
+    app.add_middleware(SecurityMiddleware, settings=node.settings)
     app.add_middleware(GuardMiddleware)
     redact_tokens_in_server_logs()
     return app

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from pulse.api.deps import PulseDep
+from pulse.api.deps import ServiceDep
 from pulse.api.schemas import (
     WRITE,
     ExecutionStatus,
@@ -21,8 +21,6 @@ from pulse.api.schemas import (
     TriggerResponse,
     error_responses,
 )
-from pulse.events import JobChanged
-from pulse.jobs import change_job, new_job
 from pulse.models import ExecutionStatus as Status
 
 router = APIRouter(tags=["jobs"])
@@ -35,25 +33,22 @@ CHANGE = error_responses(404, 422, 507, not_found=_NO_JOB)
 
 
 @router.get("/jobs", response_model=ListJobsResponse, responses=error_responses())
-async def list_jobs(pulse: PulseDep) -> ListJobsResponse:
+async def list_jobs(service: ServiceDep) -> ListJobsResponse:
     """Every job, with its last execution's status and duration."""
-    jobs = await pulse.store.list_jobs()
+    jobs = await service.list_jobs()
     return ListJobsResponse(jobs=[JobOut.of(j) for j in jobs], count=len(jobs))
 
 
 @router.post("/jobs", status_code=201, response_model=JobOut, responses=WRITE)
-async def create_job(body: JobCreate, pulse: PulseDep) -> JobOut:
+async def create_job(body: JobCreate, service: ServiceDep) -> JobOut:
     """Create a job: a name, a schedule (``cron`` + ``timezone`` or ``interval_seconds``) and
     a target (``command`` or ``handler``)."""
-    job = new_job(body.model_dump(exclude_unset=True), pulse.clock.now())
-    job = await pulse.store.create_job(job)
-    pulse.jobs_changed(JobChanged(job.id, "created"))
-    return JobOut.of(job)
+    return JobOut.of(await service.create_job(body.model_dump(exclude_unset=True)))
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, responses=ONE)
-async def get_job(job_id: JobId, pulse: PulseDep) -> JobOut:
-    return JobOut.of(await pulse.store.get_job(job_id))
+async def get_job(job_id: JobId, service: ServiceDep) -> JobOut:
+    return JobOut.of(await service.get_job(job_id))
 
 
 @router.patch(
@@ -61,39 +56,28 @@ async def get_job(job_id: JobId, pulse: PulseDep) -> JobOut:
     response_model=JobOut,
     responses={**WRITE, **error_responses(404, not_found=_NO_JOB)},
 )
-async def update_job(job_id: JobId, body: JobUpdate, pulse: PulseDep) -> JobOut:
+async def update_job(job_id: JobId, body: JobUpdate, service: ServiceDep) -> JobOut:
     """Change any of the fields given; a new schedule starts counting from now."""
-    job = await pulse.store.get_job(job_id)
-    changed = change_job(job, body.model_dump(exclude_unset=True), pulse.clock.now())
-    job = await pulse.store.update_job(changed)
-    pulse.jobs_changed(JobChanged(job.id, "updated"))
-    return JobOut.of(job)
+    return JobOut.of(await service.update_job(job_id, body.model_dump(exclude_unset=True)))
 
 
 @router.delete("/jobs/{job_id}", status_code=204, responses=CHANGE)
-async def delete_job(job_id: JobId, pulse: PulseDep) -> Response:
+async def delete_job(job_id: JobId, service: ServiceDep) -> Response:
     """Delete the job and its history. Its running executions are stopped first (SIGTERM,
     then SIGKILL a few seconds later) and announced failed ("job deleted")."""
-    await pulse.delete_job(job_id)
+    await service.delete_job(job_id)
     return Response(status_code=204)
 
 
 @router.post("/jobs/{job_id}/pause", response_model=JobOut, responses=CHANGE)
-async def pause_job(job_id: JobId, pulse: PulseDep) -> JobOut:
-    return await _set_state(pulse, job_id, "paused")
+async def pause_job(job_id: JobId, service: ServiceDep) -> JobOut:
+    return JobOut.of(await service.pause_job(job_id))
 
 
 @router.post("/jobs/{job_id}/resume", response_model=JobOut, responses=CHANGE)
-async def resume_job(job_id: JobId, pulse: PulseDep) -> JobOut:
+async def resume_job(job_id: JobId, service: ServiceDep) -> JobOut:
     """Resume; slots missed while paused do not run."""
-    return await _set_state(pulse, job_id, "active")
-
-
-async def _set_state(pulse: PulseDep, job_id: str, state: str) -> JobOut:
-    job = await pulse.store.get_job(job_id)
-    job = await pulse.store.update_job(change_job(job, {"state": state}, pulse.clock.now()))
-    pulse.jobs_changed(JobChanged(job.id, "updated"))
-    return JobOut.of(job)
+    return JobOut.of(await service.resume_job(job_id))
 
 
 @router.post(
@@ -102,25 +86,24 @@ async def _set_state(pulse: PulseDep, job_id: str, state: str) -> JobOut:
     response_model=TriggerResponse,
     responses=CHANGE,
 )
-async def trigger_job(job_id: JobId, pulse: PulseDep) -> TriggerResponse:
+async def trigger_job(job_id: JobId, service: ServiceDep) -> TriggerResponse:
     """Run the job now. The answer names the execution that will record the run."""
-    job = await pulse.store.get_job(job_id)
-    request = await pulse.engine.trigger(job)
+    request = await service.run_now(job_id)
     return TriggerResponse(
-        run_request_id=request.id, execution_id=request.execution_id, job_id=job.id
+        run_request_id=request.id, execution_id=request.execution_id, job_id=request.job_id
     )
 
 
 @router.get("/jobs/{job_id}/executions", response_model=ListExecutionsResponse, responses=ONE)
 async def list_executions(
     job_id: JobId,
-    pulse: PulseDep,
+    service: ServiceDep,
     limit: Annotated[int, Query(ge=1, le=500, description="Page size, 1 to 500.")] = 50,
     offset: Offset = 0,
     status: Annotated[ExecutionStatus | None, Query(description="Only this status.")] = None,
 ) -> ListExecutionsResponse:
     """A page of the job's executions, newest first (the seed's list)."""
-    page = await pulse.store.list_executions(
+    page = await service.list_executions(
         job_id, limit, offset, None if status is None else Status(status)
     )
     items = [PulseExecution.of(e) for e in page.items]

@@ -26,7 +26,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from pulse.api.deps import pulse_of_ws
+from pulse.api.deps import node_of_ws
 from pulse.api.errors import clean
 from pulse.api.guard import strict_loads
 from pulse.api.schemas import ID_PATTERN, INT64_MAX
@@ -87,13 +87,13 @@ async def _pump(conn: _Connection) -> None:
 
 
 async def _follow(conn: _Connection, execution_id: str, after_seq: int) -> None:
-    pulse = pulse_of_ws(conn.ws)
-    await pulse.store.get_execution(execution_id)
+    service = node_of_ws(conn.ws).service
+    await service.get_execution(execution_id)
     follow = _Follow(last_seq=after_seq)
     conn.follows[execution_id] = follow
     conn.sub.follows.add(execution_id)
     try:
-        async for chunk in pulse.store.iter_logs(execution_id, after_seq):
+        async for chunk in service.iter_logs(execution_id, after_seq):
             await conn.send_line(
                 follow,
                 LogLines(
@@ -143,13 +143,13 @@ def _parse(message: Mapping[str, Any]) -> tuple[str, str, int]:
 
 @router.websocket("/ws")
 async def websocket_endpoint(ws: WebSocket) -> None:
-    pulse = pulse_of_ws(ws)
+    node = node_of_ws(ws)
     await ws.accept()
-    sub = pulse.hub.subscribe()
+    sub = node.service.subscribe()
     conn = _Connection(ws, sub)
     pump = asyncio.create_task(_pump(conn))
     try:
-        await conn.send({"type": "hello", "node_id": pulse.engine.node_id})
+        await conn.send({"type": "hello", "node_id": node.node_id})
         while True:
             receive = asyncio.create_task(ws.receive())
             done, _ = await asyncio.wait({receive, pump}, return_when=asyncio.FIRST_COMPLETED)
