@@ -123,7 +123,8 @@ export interface paths {
         post?: never;
         /**
          * Delete Job
-         * @description Delete the job and its history.
+         * @description Delete the job and its history. Its running executions are stopped first (SIGTERM,
+         *     then SIGKILL a few seconds later) and announced failed ("job deleted").
          */
         delete: operations["delete_job_api_pulse_jobs__job_id__delete"];
         options?: never;
