@@ -19,6 +19,12 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.async_api import expect
+
+# Chromium, the server and the test share two cores, and the suite must pass beside two CPU
+# hogs: a page may take seconds to fetch and render, well past the 5 s Playwright expects by
+# default. Assertions still wait only as long as it takes.
+expect.set_options(timeout=20_000)
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
