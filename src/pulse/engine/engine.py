@@ -92,10 +92,9 @@ class Engine:
         self.runner = Runner(
             self.clock,
             handlers if handlers is not None else {},
-            run_as=getattr(settings, "run_as", None),
+            run_as=settings.run_as,
         )
         self._running: dict[str, RunHandle] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
         self._wake_worker = asyncio.Event()
         self._wake_ticker = asyncio.Event()
@@ -122,6 +121,7 @@ class Engine:
         # Executions between their claim and their task: the sweep leaves them alone.
         self._starting: set[str] = set()
         self._ending: set[str] = set()  # ended, their end not stored yet
+        # The task running each execution this node started, with its job's id.
         self._task_jobs: dict[asyncio.Task[None], str] = {}
         self._job_events: Subscriber | None = None
 
@@ -174,9 +174,9 @@ class Engine:
                 t.cancel()
             await asyncio.gather(*self._loops, return_exceptions=True)
         self._loops = []
-        if self._tasks:
+        if self._task_jobs:
             # Python handlers that ignore cancellation, and the writes of the last ends.
-            _done, pending = await asyncio.wait(set(self._tasks), timeout=grace + 5.0)
+            _done, pending = await asyncio.wait(set(self._task_jobs), timeout=grace + 5.0)
             if pending:
                 for handle in list(self._running.values()):
                     handle.abort("shut down")
@@ -322,7 +322,7 @@ class Engine:
     async def _worker_loop(self) -> None:
         limit = self.settings.workers
         while not self._stopping:
-            free = limit - len(self._tasks)
+            free = limit - len(self._task_jobs)
             if free <= 0:
                 self._slot_free.clear()
                 await self._pause(self._slot_free, 3600)
@@ -349,12 +349,10 @@ class Engine:
 
     def _spawn(self, execution: Execution, job: Job) -> None:
         task = asyncio.create_task(self._execute(execution, job))
-        self._tasks.add(task)
         self._task_jobs[task] = job.id
         task.add_done_callback(self._task_done)
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
         self._task_jobs.pop(task, None)
         self._slot_free.set()
 
