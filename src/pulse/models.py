@@ -101,6 +101,9 @@ class Job:
     # runs once, for its latest slot, and the others are counted here.
     missed_count: int = 0
     last_missed: MissedGap | None = None
+    # The rules of the global retention policy this job overrides (pulse.retention.parse_rules);
+    # None: the global policy as it is.
+    retention: dict[str, Any] | None = None
     # Filled by queries that join the last execution; not stored on the job row.
     last_status: ExecutionStatus | None = None
     last_duration_ms: int | None = None

@@ -14,10 +14,11 @@ Conventions shared by all methods:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pulse.errors import NotFoundError
 from pulse.events import EventBridge, EventHub
@@ -33,6 +34,8 @@ from pulse.models import (
     RunRequest,
     Schedule,
 )
+from pulse.retention import PruneReport, RetentionPolicy
+from pulse.stats import Period, Rollup
 
 
 class FireOutcome(StrEnum):
@@ -334,3 +337,79 @@ class Store(ABC):
     async def requeue_orphaned_requests(self, claimed_before: datetime) -> int:
         """Put back in the queue the run requests claimed before ``claimed_before`` by nodes
         that have no row; returns how many."""
+
+    # -- settings -----------------------------------------------------------------------------
+    @abstractmethod
+    async def get_setting(self, key: str) -> Any | None:
+        """A setting shared by every node (JSON), or None if it was never set."""
+
+    @abstractmethod
+    async def put_setting(self, key: str, value: Any, now: datetime) -> None:
+        """Store a setting (any JSON value), replacing the one there."""
+
+    # -- retention ------------------------------------------------------------------------------
+    @abstractmethod
+    async def prune_executions(
+        self,
+        policies: Mapping[str, RetentionPolicy],
+        now: datetime,
+        *,
+        batch: int = 1000,
+        pause: float = 0.0,
+        dry_run: bool = False,
+        wait: bool = True,
+    ) -> dict[str, int] | None:
+        """Delete the finished executions of each job in ``policies`` that its policy lets go
+        (see :mod:`pulse.retention`), with their logs; returns how many went per job (jobs
+        that lost none are left out). ``dry_run`` deletes nothing and counts what would go.
+
+        What is kept, whatever the rules: every ``running`` execution; the newest
+        ``keep_min`` finished executions of a job (newest by ``started_at``, then id); the
+        job's latest failed execution. Ages are measured on ``started_at`` against ``now``.
+
+        The deletes run in transactions of at most ``batch`` executions, with ``pause``
+        seconds between them, so that other writers (the scheduler) are never held up for
+        long. Roll-ups (:meth:`stats`) do not change. Concurrent prunes, on one node or
+        several, delete each execution once: the counts returned add up to the executions
+        that are gone. On a ``shared`` store one prune runs at a time: a second one waits for
+        the first to end (``wait``) or returns None at once (not ``wait``)."""
+
+    @abstractmethod
+    async def record_prune(self, report: PruneReport) -> None:
+        """Keep the report of a prune that ran, for :meth:`list_prunes`."""
+
+    @abstractmethod
+    async def list_prunes(self, limit: int) -> list[PruneReport]:
+        """The latest ``limit`` prune reports, newest first."""
+
+    # -- statistics -----------------------------------------------------------------------------
+    @abstractmethod
+    async def stats(
+        self, job_id: str | None, period: Period, since: datetime
+    ) -> dict[datetime, Rollup]:
+        """The roll-ups of one job (or of all jobs merged, for None) by period start, for the
+        periods starting at or after ``since``. Periods without runs are left out.
+
+        A roll-up counts each execution once, in the (UTC) hour and day its ``started_at`` falls
+        in, from the moment it finishes (or is inserted finished), in the same transaction;
+        running executions are not counted. Deleting executions leaves roll-ups as they are;
+        deleting a job deletes its roll-ups."""
+
+    @abstractmethod
+    async def stats_by_job(self, period: Period, since: datetime) -> dict[str, Rollup]:
+        """Per job, its roll-ups of the periods starting at or after ``since`` merged into one,
+        without the histogram (``buckets`` empty): counts, total, shortest and longest."""
+
+    @abstractmethod
+    async def rebuild_stats(self, job_id: str | None = None) -> int:
+        """Recompute the roll-ups of one job (or all) from the executions stored now; returns
+        how many executions were counted. Roll-ups of executions pruned before are lost."""
+
+    @abstractmethod
+    async def latest_failures(self, since: datetime, limit: int) -> list[Execution]:
+        """The newest failed executions started at or after ``since``, newest first."""
+
+    @abstractmethod
+    async def recent_outcomes(self, per_job: int) -> dict[str, list[ExecutionStatus]]:
+        """Per job that has finished executions, the statuses of its newest ``per_job`` finished
+        ones, oldest first."""

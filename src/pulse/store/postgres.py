@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -41,7 +41,9 @@ from pulse.models import (
     RunRequest,
     Schedule,
 )
-from pulse.store import queries
+from pulse.retention import PruneReport, RetentionPolicy, report_from, report_json
+from pulse.stats import Period, Rollup
+from pulse.store import pruning, queries
 from pulse.store.base import (
     DueSlot,
     ExecutionEnd,
@@ -60,6 +62,8 @@ from pulse.store.rows import (
     job_row,
     missed_params,
     result_row,
+    rollup_from,
+    rollups_from,
     run_request_from,
     run_request_row,
     ts,
@@ -73,6 +77,20 @@ Connection = psycopg.AsyncConnection[DictRow]
 # Any constant works as long as every node uses the same one: it names the lock that serialises
 # migrations when several nodes start at once. ASCII "pulse".
 _MIGRATION_LOCK = 0x70756C7365
+
+# Names the lock a node holds while it prunes (one node at a time). ASCII "prune".
+_PRUNE_LOCK = 0x7072756E65
+
+# One batch of a prune: the executions picked (oldest first, skipping rows another transaction
+# holds, e.g. a second prune's batch) are deleted with their logs in one statement.
+_PG_DELETE_BATCH = """
+WITH victims AS ({victims} FOR UPDATE SKIP LOCKED),
+logs AS (
+    DELETE FROM pulse_execution_logs WHERE execution_id IN (SELECT id FROM victims)
+),
+gone AS (DELETE FROM pulse_executions WHERE id IN (SELECT id FROM victims) RETURNING 1)
+SELECT (SELECT count(*) FROM victims) AS picked, (SELECT count(*) FROM gone) AS deleted
+"""
 
 # From this many chunks on, append_logs streams them with COPY, which needs no parameter arrays
 # held whole in memory; below it, one INSERT of unnested arrays is a single round trip.
@@ -133,6 +151,38 @@ def _due_slots(rows: list[DictRow]) -> list[DueSlot]:
             schedule = schedules[key] = Schedule(*key)
         out.append(DueSlot(r["id"], schedule, parse_ts(r["next_run_at"]), Overlap(r["overlap"])))
     return out
+
+
+async def _pg_bounds(
+    conn: Connection, job_id: str, policy: RetentionPolicy, now: datetime
+) -> pruning.Bounds | None:
+    """What a job's prune must respect, or None when the job loses nothing."""
+    p = pruning.postgres_param
+
+    async def first(query: str, params: dict[str, Any]) -> DictRow | None:
+        cur = await conn.execute(query, params)
+        return await cur.fetchone()
+
+    row = await first(pruning.finished_count_query(p), {"job": job_id})
+    finished = 0 if row is None else int(row["n"])
+    if not pruning.prunable(policy, finished, now):
+        return None
+    bounds = pruning.Bounds(job_id, policy, now)
+    need_floor, need_cap = pruning.needs_bounds(policy, finished)
+    nth = pruning.nth_newest_query(p)
+    if need_floor:
+        row = await first(nth, {"job": job_id, "offset": policy.keep_min - 1})
+        if row is None:
+            return None
+        bounds.floor = (row["started_at"], row["id"])
+    if need_cap:
+        assert policy.keep_max is not None
+        row = await first(nth, {"job": job_id, "offset": policy.keep_max - 1})
+        if row is not None:
+            bounds.cap = (row["started_at"], row["id"])
+    row = await first(pruning.latest_failure_query(p), {"job": job_id})
+    bounds.latest_failure = None if row is None else row["id"]
+    return bounds
 
 
 def _ends_params(ends: Sequence[ExecutionEnd]) -> dict[str, str]:
@@ -307,6 +357,8 @@ class PostgresStore(Store):
                 # No parameters: psycopg sends the file as one simple query, whatever its
                 # statement count and however many $$-quoted function bodies it holds.
                 await conn.execute(sql)
+                if version == queries.ROLLUPS_VERSION:
+                    await conn.execute(Q["rebuild_stats"], {"job": None})
                 await conn.execute(
                     "INSERT INTO pulse_schema_migrations (version, name, applied_at)"
                     " VALUES (%s, %s, to_char(now() AT TIME ZONE 'UTC',"
@@ -366,6 +418,8 @@ class PostgresStore(Store):
                 "delete_job_logs",
                 "delete_job_executions",
                 "delete_job_counts",
+                "delete_job_stats",
+                "delete_job_stat_durations",
                 "delete_job_run_requests",
                 "delete_job",
             ):
@@ -576,3 +630,115 @@ class PostgresStore(Store):
         return await self._count(
             Q["requeue_orphaned_requests"], {"before": format_ts(claimed_before)}
         )
+
+    # -- settings -------------------------------------------------------------------------------
+    async def get_setting(self, key: str) -> Any | None:
+        row = await self._one(Q["get_setting"], {"key": key})
+        return None if row is None else json.loads(row["value"])
+
+    async def put_setting(self, key: str, value: Any, now: datetime) -> None:
+        params = {"key": key, "value": json.dumps(value), "now": format_ts(now)}
+        async with self._use() as conn:
+            await conn.execute(Q["put_setting"], params)
+
+    # -- retention ------------------------------------------------------------------------------
+    async def prune_executions(
+        self,
+        policies: Mapping[str, RetentionPolicy],
+        now: datetime,
+        *,
+        batch: int = 1000,
+        pause: float = 0.0,
+        dry_run: bool = False,
+        wait: bool = True,
+    ) -> dict[str, int] | None:
+        out: dict[str, int] = {}
+        p = pruning.postgres_param
+        # The whole prune holds one connection, and on it the lock that lets one node prune at
+        # a time (a session lock: it goes with the connection should this node die).
+        async with self._use() as conn:
+            if wait:
+                await conn.execute("SELECT pg_advisory_lock(%s)", (_PRUNE_LOCK,))
+            else:
+                cur = await conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (_PRUNE_LOCK,))
+                row = await cur.fetchone()
+                if row is None or not row["ok"]:
+                    return None
+            try:
+                for job_id, policy in policies.items():
+                    bounds = await _pg_bounds(conn, job_id, policy, now)
+                    if bounds is None:
+                        continue
+                    if dry_run:
+                        cur = await conn.execute(pruning.count_query(bounds, p), bounds.params)
+                        row = await cur.fetchone()
+                        pruning.add_counts(out, {job_id: int(row["n"]) if row else 0})
+                        continue
+                    query = _PG_DELETE_BATCH.format(victims=pruning.victims_query(bounds, p))
+                    while True:
+                        cur = await conn.execute(query, dict(bounds.params, limit=batch))
+                        row = await cur.fetchone()
+                        assert row is not None
+                        pruning.add_counts(out, {job_id: int(row["deleted"])})
+                        if row["picked"] < batch:
+                            break
+                        await asyncio.sleep(pause)
+            finally:
+                with contextlib.suppress(psycopg.Error):
+                    await conn.execute("SELECT pg_advisory_unlock(%s)", (_PRUNE_LOCK,))
+        return out
+
+    async def record_prune(self, report: PruneReport) -> None:
+        params = {
+            "started_at": format_ts(report.started_at),
+            "finished_at": format_ts(report.finished_at),
+            "node_id": report.node_id,
+            "trigger": report.trigger,
+            "deleted": report.deleted,
+            "report": json.dumps(report_json(report)),
+        }
+        async with self._use() as conn:
+            await conn.execute(Q["insert_prune"], params)
+
+    async def list_prunes(self, limit: int) -> list[PruneReport]:
+        rows = await self._all(Q["list_prunes"], {"limit": limit})
+        return [report_from(json.loads(r["report"])) for r in rows]
+
+    # -- statistics -----------------------------------------------------------------------------
+    async def stats(
+        self, job_id: str | None, period: Period, since: datetime
+    ) -> dict[datetime, Rollup]:
+        params = {"job": job_id, "period": period.value, "since": format_ts(since)}
+        which = "of_all" if job_id is None else "of_job"
+        async with self._use() as conn:
+            cur = await conn.execute(Q[f"stats_{which}"], params)
+            rows = await cur.fetchall()
+            cur = await conn.execute(Q[f"stat_durations_{which}"], params)
+            buckets = await cur.fetchall()
+        return rollups_from(rows, buckets)
+
+    async def stats_by_job(self, period: Period, since: datetime) -> dict[str, Rollup]:
+        params = {"period": period.value, "since": format_ts(since)}
+        rows = await self._all(Q["stats_by_job"], params)
+        return {r["scheduled_job_id"]: rollup_from(r) for r in rows}
+
+    async def rebuild_stats(self, job_id: str | None = None) -> int:
+        params = {"job": job_id}
+        async with self._use(transaction=True) as conn:
+            await conn.execute(Q["clear_stats"], params)
+            await conn.execute(Q["clear_stat_durations"], params)
+            cur = await conn.execute(Q["rebuild_stats"], params)
+            row = await cur.fetchone()
+        return 0 if row is None else int(row["n"])
+
+    async def latest_failures(self, since: datetime, limit: int) -> list[Execution]:
+        rows = await self._all(Q["latest_failures"], {"since": format_ts(since), "limit": limit})
+        return [execution_from(r) for r in rows]
+
+    async def recent_outcomes(self, per_job: int) -> dict[str, list[ExecutionStatus]]:
+        rows = await self._all(Q["recent_outcomes"], {"limit": per_job})
+        return {
+            r["job_id"]: [ExecutionStatus(s) for s in reversed(r["recent"])]
+            for r in rows
+            if r["recent"]
+        }

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from importlib import resources
 
+# The migration that added roll-ups (pulse.stats): history recorded before it is rolled up in
+# the same transaction, by the store's ``rebuild_stats`` queries.
+ROLLUPS_VERSION = 5
+
 _NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
 
 

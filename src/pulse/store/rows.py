@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from pulse.models import (
     Target,
     Trigger,
 )
+from pulse.stats import Rollup
 
 
 def ts(value: datetime | None) -> str | None:
@@ -63,6 +64,7 @@ def job_row(job: Job) -> dict[str, Any]:
         "skipped_count": job.skipped_count,
         "last_skipped_at": ts(job.last_skipped_at),
         "run_as": job.target.run_as,
+        "retention": None if job.retention is None else json.dumps(job.retention),
         "created_at": ts(job.created_at),
         "updated_at": ts(job.updated_at),
     }
@@ -97,6 +99,7 @@ def job_from(row: Mapping[str, Any]) -> Job:
         last_skipped_at=dt(row["last_skipped_at"]),
         missed_count=row["missed_count"],
         last_missed=_missed_gap(row),
+        retention=None if row["retention"] is None else json.loads(row["retention"]),
         created_at=created,
         updated_at=updated,
         last_status=None if row["last_status"] is None else ExecutionStatus(row["last_status"]),
@@ -220,3 +223,28 @@ def chunk_from(row: Mapping[str, Any]) -> LogChunk:
     when = dt(row["ts"])
     assert when is not None
     return LogChunk(seq=row["seq"], ts=when, stream=LogStream(row["stream"]), text=row["text"])
+
+
+def rollup_from(row: Mapping[str, Any]) -> Rollup:
+    """A roll-up row (counts, total, shortest, longest), without its histogram."""
+    return Rollup(
+        completed=int(row["completed"]),
+        failed=int(row["failed"]),
+        total_ms=int(row["total_ms"]),
+        min_ms=None if row["min_ms"] is None else int(row["min_ms"]),
+        max_ms=None if row["max_ms"] is None else int(row["max_ms"]),
+    )
+
+
+def rollups_from(
+    rows: Iterable[Mapping[str, Any]], buckets: Iterable[Mapping[str, Any]]
+) -> dict[datetime, Rollup]:
+    """Roll-ups by period start, from their rows and their histograms' rows."""
+    out: dict[datetime, Rollup] = {}
+    for row in rows:
+        out[parse_ts(row["start"])] = rollup_from(row)
+    for row in buckets:
+        r = out.get(parse_ts(row["start"]))
+        if r is not None:
+            r.buckets[int(row["bucket"])] = int(row["n"])
+    return out

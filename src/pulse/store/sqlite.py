@@ -19,7 +19,7 @@ import json
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -46,7 +46,9 @@ from pulse.models import (
     Schedule,
     Trigger,
 )
-from pulse.store import queries
+from pulse.retention import PruneReport, RetentionPolicy, report_from, report_json
+from pulse.stats import Period, Rollup
+from pulse.store import pruning, queries
 from pulse.store.base import (
     DueSlot,
     ExecutionEnd,
@@ -65,6 +67,8 @@ from pulse.store.rows import (
     job_row,
     missed_params,
     result_row,
+    rollup_from,
+    rollups_from,
     run_request_row,
     ts,
 )
@@ -86,6 +90,10 @@ def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     if readonly:
         conn.execute("PRAGMA query_only = ON")
     else:
+        # A new file frees the pages of pruned history as it goes (PRAGMA incremental_vacuum
+        # after each prune); on a file made before, this changes nothing and freed pages are
+        # reused by new rows instead.
+        conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
         conn.execute("PRAGMA journal_mode = WAL")
         # NORMAL in WAL mode: a commit survives a crash of the process (kill -9); only a power
         # loss may lose the last transactions.
@@ -267,6 +275,7 @@ class SQLiteStore(Store):
         self._local = threading.local()
         self._reader_conns: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._pruning = asyncio.Lock()
 
     # -- plumbing -----------------------------------------------------------------------------
     async def open(self) -> None:
@@ -358,6 +367,8 @@ class SQLiteStore(Store):
             c.execute(Q["delete_job_logs"], params)
             c.execute(Q["delete_job_executions"], params)
             c.execute(Q["delete_job_counts"], params)
+            c.execute(Q["delete_job_stats"], params)
+            c.execute(Q["delete_job_stat_durations"], params)
             c.execute(Q["delete_job_run_requests"], params)
             return c.execute(Q["delete_job"], params).rowcount
 
@@ -643,6 +654,134 @@ class SQLiteStore(Store):
             lambda c: c.execute(Q["requeue_orphaned_requests"], params).rowcount
         )
 
+    # -- settings -------------------------------------------------------------------------------
+    async def get_setting(self, key: str) -> Any | None:
+        row = await self._read(lambda c: c.execute(Q["get_setting"], {"key": key}).fetchone())
+        return None if row is None else json.loads(row["value"])
+
+    async def put_setting(self, key: str, value: Any, now: datetime) -> None:
+        params = {"key": key, "value": json.dumps(value), "now": format_ts(now)}
+        await self._write(lambda c: c.execute(Q["put_setting"], params))
+
+    # -- retention ------------------------------------------------------------------------------
+    async def prune_executions(
+        self,
+        policies: Mapping[str, RetentionPolicy],
+        now: datetime,
+        *,
+        batch: int = 1000,
+        pause: float = 0.0,
+        dry_run: bool = False,
+        wait: bool = True,
+    ) -> dict[str, int] | None:
+        # One node owns the file, and one prune at a time runs on it.
+        if self._pruning.locked() and not wait:
+            return None
+        async with self._pruning:
+            out: dict[str, int] = {}
+            for job_id, policy in policies.items():
+                pruning.add_counts(
+                    out, {job_id: await self._prune_job(job_id, policy, now, batch, pause, dry_run)}
+                )
+            if out and not dry_run:
+                # Hand the freed pages back to the file system, a bounded number at a time.
+                await self._write(lambda c: c.execute("PRAGMA incremental_vacuum(2000)").fetchall())
+            return out
+
+    async def _prune_job(
+        self,
+        job_id: str,
+        policy: RetentionPolicy,
+        now: datetime,
+        batch: int,
+        pause: float,
+        dry_run: bool,
+    ) -> int:
+        bounds = await self._read(lambda c: _bounds(c, job_id, policy, now))
+        if bounds is None:
+            return 0
+        p = pruning.sqlite_param
+        if dry_run:
+            query = pruning.count_query(bounds, p)
+            return await self._read(lambda c: int(c.execute(query, bounds.params).fetchone()[0]))
+        query = pruning.victims_query(bounds, p)
+        params = dict(bounds.params, limit=batch)
+        total = 0
+        while True:
+            deleted, picked = await self._write(lambda c: _delete_batch(c, query, params))
+            total += deleted
+            if picked < batch:
+                return total
+            await asyncio.sleep(pause)
+
+    async def record_prune(self, report: PruneReport) -> None:
+        params = {
+            "started_at": format_ts(report.started_at),
+            "finished_at": format_ts(report.finished_at),
+            "node_id": report.node_id,
+            "trigger": report.trigger,
+            "deleted": report.deleted,
+            "report": json.dumps(report_json(report)),
+        }
+        await self._write(lambda c: c.execute(Q["insert_prune"], params))
+
+    async def list_prunes(self, limit: int) -> list[PruneReport]:
+        rows = await self._read(lambda c: c.execute(Q["list_prunes"], {"limit": limit}).fetchall())
+        return [report_from(json.loads(r["report"])) for r in rows]
+
+    # -- statistics -----------------------------------------------------------------------------
+    async def stats(
+        self, job_id: str | None, period: Period, since: datetime
+    ) -> dict[datetime, Rollup]:
+        params = {"job": job_id, "period": period.value, "since": format_ts(since)}
+        which = "of_all" if job_id is None else "of_job"
+
+        def read(c: sqlite3.Connection) -> tuple[list[Any], list[Any]]:
+            return (
+                c.execute(Q[f"stats_{which}"], params).fetchall(),
+                c.execute(Q[f"stat_durations_{which}"], params).fetchall(),
+            )
+
+        rows, buckets = await self._read(read)
+        return rollups_from(rows, buckets)
+
+    async def stats_by_job(self, period: Period, since: datetime) -> dict[str, Rollup]:
+        params = {"period": period.value, "since": format_ts(since)}
+        rows = await self._read(lambda c: c.execute(Q["stats_by_job"], params).fetchall())
+        return {r["scheduled_job_id"]: rollup_from(r) for r in rows}
+
+    async def rebuild_stats(self, job_id: str | None = None) -> int:
+        params = {"job": job_id}
+
+        def op(c: sqlite3.Connection) -> int:
+            for name in ("clear_stats", "clear_stat_durations", "rebuild_stats"):
+                c.execute(Q[name], params)
+            c.execute(Q["rebuild_stat_durations"], params)
+            row = c.execute(
+                "SELECT coalesce(sum(completed + failed), 0) FROM pulse_stats"
+                " WHERE period = 'day' AND (:job IS NULL OR scheduled_job_id = :job)",
+                params,
+            ).fetchone()
+            return int(row[0])
+
+        return await self._write(op)
+
+    async def latest_failures(self, since: datetime, limit: int) -> list[Execution]:
+        params = {"since": format_ts(since), "limit": limit}
+        rows = await self._read(lambda c: c.execute(Q["latest_failures"], params).fetchall())
+        return [execution_from(r) for r in rows]
+
+    async def recent_outcomes(self, per_job: int) -> dict[str, list[ExecutionStatus]]:
+        rows = await self._read(
+            lambda c: c.execute(Q["recent_outcomes"], {"limit": per_job}).fetchall()
+        )
+        out = {}
+        for r in rows:
+            statuses = json.loads(r["recent"] or "[]")
+            if statuses:
+                out[r["job_id"]] = [ExecutionStatus(s) for s in reversed(statuses)]
+        return out
+
 
 class _End:
     """The writes that record one execution's end, prepared outside the writer thread."""
@@ -727,6 +866,42 @@ class _Ends:
         return out
 
 
+def _bounds(
+    c: sqlite3.Connection, job_id: str, policy: RetentionPolicy, now: datetime
+) -> pruning.Bounds | None:
+    """What a job's prune must respect, or None when the job loses nothing."""
+    p = pruning.sqlite_param
+    finished = int(c.execute(pruning.finished_count_query(p), {"job": job_id}).fetchone()[0])
+    if not pruning.prunable(policy, finished, now):
+        return None
+    bounds = pruning.Bounds(job_id, policy, now)
+    need_floor, need_cap = pruning.needs_bounds(policy, finished)
+    nth = pruning.nth_newest_query(p)
+    if need_floor:
+        row = c.execute(nth, {"job": job_id, "offset": policy.keep_min - 1}).fetchone()
+        if row is None:
+            return None
+        bounds.floor = (row[0], row[1])
+    if need_cap:
+        assert policy.keep_max is not None
+        row = c.execute(nth, {"job": job_id, "offset": policy.keep_max - 1}).fetchone()
+        if row is not None:
+            bounds.cap = (row[0], row[1])
+    row = c.execute(pruning.latest_failure_query(p), {"job": job_id}).fetchone()
+    bounds.latest_failure = None if row is None else row[0]
+    return bounds
+
+
+def _delete_batch(c: sqlite3.Connection, query: str, params: dict[str, Any]) -> tuple[int, int]:
+    """Delete one batch of a prune with its logs: (how many deleted, how many were picked)."""
+    ids = _json([r[0] for r in c.execute(query, params).fetchall()])
+    picked = len(json.loads(ids))
+    if not picked:
+        return 0, 0
+    c.execute(Q["delete_logs_among"], {"ids": ids})
+    return c.execute(Q["delete_finished_among"], {"ids": ids}).rowcount, picked
+
+
 def _json(value: Any) -> str:
     # Not ASCII-escaped: a lone surrogate then fails loudly when bound, instead of SQLite
     # decoding its escape into text that is not UTF-8.
@@ -773,6 +948,9 @@ def _migrate(conn: sqlite3.Connection) -> None:
         # executescript would commit the writer's transaction; run statement by statement.
         for statement in _split_statements(sql):
             conn.execute(statement)
+        if version == queries.ROLLUPS_VERSION:
+            conn.execute(Q["rebuild_stats"], {"job": None})
+            conn.execute(Q["rebuild_stat_durations"], {"job": None})
         conn.execute(
             "INSERT INTO pulse_schema_migrations (version, name, applied_at)"
             " VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",

@@ -27,12 +27,12 @@ WITH j AS (
     INSERT INTO scheduled_jobs (
         id, name, description, cron, timezone, interval_seconds, command, cwd, env, handler,
         payload, state, timeout_seconds, overlap, next_run_at, last_run_at, last_execution_id,
-        skipped_count, last_skipped_at, created_at, updated_at, run_as
+        skipped_count, last_skipped_at, created_at, updated_at, run_as, retention
     ) VALUES (
         %(id)s, %(name)s, %(description)s, %(cron)s, %(timezone)s, %(interval_seconds)s,
         %(command)s, %(cwd)s, %(env)s, %(handler)s, %(payload)s, %(state)s, %(timeout_seconds)s,
         %(overlap)s, %(next_run_at)s, %(last_run_at)s, %(last_execution_id)s, %(skipped_count)s,
-        %(last_skipped_at)s, %(created_at)s, %(updated_at)s, %(run_as)s
+        %(last_skipped_at)s, %(created_at)s, %(updated_at)s, %(run_as)s, %(retention)s
     )
     RETURNING *
 )
@@ -49,7 +49,7 @@ WITH j AS (
         command = %(command)s, cwd = %(cwd)s, env = %(env)s, handler = %(handler)s,
         payload = %(payload)s, state = %(state)s, timeout_seconds = %(timeout_seconds)s,
         overlap = %(overlap)s, next_run_at = %(next_run_at)s, updated_at = %(updated_at)s,
-        run_as = %(run_as)s
+        run_as = %(run_as)s, retention = %(retention)s
     WHERE id = %(id)s
     RETURNING *
 )
@@ -399,3 +399,86 @@ UPDATE pulse_run_requests SET status = 'queued', node_id = NULL, claimed_at = NU
 WHERE node_id = %(node_id)s AND status = 'claimed'
   AND (%(before)s::text IS NULL OR claimed_at < %(before)s::text)
   AND (%(ids)s::text[] IS NULL OR id = ANY(%(ids)s::text[]));
+
+-- Retention, settings and statistics ---------------------------------------------------------
+
+-- name: delete_job_stats
+DELETE FROM pulse_stats WHERE scheduled_job_id = %(id)s;
+
+-- name: delete_job_stat_durations
+DELETE FROM pulse_stats_durations WHERE scheduled_job_id = %(id)s;
+
+-- name: get_setting
+SELECT value FROM pulse_settings WHERE key = %(key)s;
+
+-- name: put_setting
+INSERT INTO pulse_settings (key, value, updated_at) VALUES (%(key)s, %(value)s, %(now)s)
+ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at;
+
+-- name: delete_logs_among
+DELETE FROM pulse_execution_logs WHERE execution_id = ANY(%(ids)s);
+
+-- name: insert_prune
+INSERT INTO pulse_prunes (started_at, finished_at, node_id, trigger, deleted, report)
+VALUES (%(started_at)s, %(finished_at)s, %(node_id)s, %(trigger)s, %(deleted)s, %(report)s);
+
+-- name: list_prunes
+SELECT report FROM pulse_prunes ORDER BY id DESC LIMIT %(limit)s;
+
+-- name: stats_of_job
+SELECT start, completed, failed, total_ms, min_ms, max_ms FROM pulse_stats
+WHERE scheduled_job_id = %(job)s AND period = %(period)s AND start >= %(since)s;
+
+-- name: stat_durations_of_job
+SELECT start, bucket, n FROM pulse_stats_durations
+WHERE scheduled_job_id = %(job)s AND period = %(period)s AND start >= %(since)s;
+
+-- name: stats_of_all
+SELECT start, sum(completed) AS completed, sum(failed) AS failed, sum(total_ms) AS total_ms,
+       min(min_ms) AS min_ms, max(max_ms) AS max_ms
+FROM pulse_stats WHERE period = %(period)s AND start >= %(since)s
+GROUP BY start;
+
+-- name: stat_durations_of_all
+SELECT start, bucket, sum(n) AS n FROM pulse_stats_durations
+WHERE period = %(period)s AND start >= %(since)s
+GROUP BY start, bucket;
+
+-- name: stats_by_job
+SELECT scheduled_job_id, sum(completed) AS completed, sum(failed) AS failed,
+       sum(total_ms) AS total_ms, min(min_ms) AS min_ms, max(max_ms) AS max_ms
+FROM pulse_stats WHERE period = %(period)s AND start >= %(since)s
+GROUP BY scheduled_job_id;
+
+-- name: clear_stats
+DELETE FROM pulse_stats WHERE %(job)s::text IS NULL OR scheduled_job_id = %(job)s;
+
+-- name: clear_stat_durations
+DELETE FROM pulse_stats_durations WHERE %(job)s::text IS NULL OR scheduled_job_id = %(job)s;
+
+-- name: rebuild_stats
+-- The same sums the triggers keep, over the history stored now; returns how many were counted.
+SELECT pulse_stats_add(array_agg(scheduled_job_id), array_agg(status), array_agg(started_at),
+                       array_agg(duration_ms)), count(*) AS n
+FROM pulse_executions
+WHERE status IN ('completed', 'failed') AND (%(job)s::text IS NULL OR scheduled_job_id = %(job)s)
+HAVING count(*) > 0;
+
+-- name: latest_failures
+SELECT * FROM pulse_executions
+WHERE status = 'failed' AND started_at >= %(since)s
+ORDER BY started_at DESC, id DESC
+LIMIT %(limit)s;
+
+-- name: recent_outcomes
+-- Newest first; one short index range per job.
+SELECT j.id AS job_id, r.recent
+FROM scheduled_jobs j
+CROSS JOIN LATERAL (
+    SELECT array_agg(status) AS recent FROM (
+        SELECT e.status FROM pulse_executions e
+        WHERE e.scheduled_job_id = j.id AND e.status IN ('completed', 'failed')
+        ORDER BY e.started_at DESC, e.id DESC
+        LIMIT %(limit)s
+    ) AS last
+) AS r;

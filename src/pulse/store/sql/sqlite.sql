@@ -20,11 +20,11 @@ ORDER BY j.name, j.id;
 INSERT INTO scheduled_jobs (
     id, name, description, cron, timezone, interval_seconds, command, cwd, env, handler, payload,
     state, timeout_seconds, overlap, next_run_at, last_run_at, last_execution_id, skipped_count,
-    last_skipped_at, created_at, updated_at, run_as
+    last_skipped_at, created_at, updated_at, run_as, retention
 ) VALUES (
     :id, :name, :description, :cron, :timezone, :interval_seconds, :command, :cwd, :env, :handler,
     :payload, :state, :timeout_seconds, :overlap, :next_run_at, :last_run_at, :last_execution_id,
-    :skipped_count, :last_skipped_at, :created_at, :updated_at, :run_as
+    :skipped_count, :last_skipped_at, :created_at, :updated_at, :run_as, :retention
 );
 
 -- name: update_job
@@ -33,7 +33,7 @@ UPDATE scheduled_jobs SET
     interval_seconds = :interval_seconds, command = :command, cwd = :cwd, env = :env,
     handler = :handler, payload = :payload, state = :state, timeout_seconds = :timeout_seconds,
     overlap = :overlap, next_run_at = :next_run_at, updated_at = :updated_at,
-        run_as = :run_as
+        run_as = :run_as, retention = :retention
 WHERE id = :id;
 
 -- name: delete_job_logs
@@ -322,3 +322,106 @@ UPDATE pulse_run_requests SET status = 'queued', node_id = NULL, claimed_at = NU
 WHERE node_id = :node_id AND status = 'claimed'
   AND (:before IS NULL OR claimed_at < :before)
   AND (:ids IS NULL OR id IN (SELECT value FROM json_each(:ids)));
+
+-- Retention, settings and statistics ---------------------------------------------------------
+
+-- name: delete_job_stats
+DELETE FROM pulse_stats WHERE scheduled_job_id = :id;
+
+-- name: delete_job_stat_durations
+DELETE FROM pulse_stats_durations WHERE scheduled_job_id = :id;
+
+-- name: get_setting
+SELECT value FROM pulse_settings WHERE key = :key;
+
+-- name: put_setting
+INSERT INTO pulse_settings (key, value, updated_at) VALUES (:key, :value, :now)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
+
+-- name: delete_logs_among
+DELETE FROM pulse_execution_logs WHERE execution_id IN (SELECT value FROM json_each(:ids));
+
+-- name: delete_finished_among
+DELETE FROM pulse_executions
+WHERE id IN (SELECT value FROM json_each(:ids)) AND status IN ('completed', 'failed');
+
+-- name: insert_prune
+INSERT INTO pulse_prunes (started_at, finished_at, node_id, trigger, deleted, report)
+VALUES (:started_at, :finished_at, :node_id, :trigger, :deleted, :report);
+
+-- name: list_prunes
+SELECT report FROM pulse_prunes ORDER BY id DESC LIMIT :limit;
+
+-- name: stats_of_job
+SELECT start, completed, failed, total_ms, min_ms, max_ms FROM pulse_stats
+WHERE scheduled_job_id = :job AND period = :period AND start >= :since;
+
+-- name: stat_durations_of_job
+SELECT start, bucket, n FROM pulse_stats_durations
+WHERE scheduled_job_id = :job AND period = :period AND start >= :since;
+
+-- name: stats_of_all
+SELECT start, sum(completed) AS completed, sum(failed) AS failed, sum(total_ms) AS total_ms,
+       min(min_ms) AS min_ms, max(max_ms) AS max_ms
+FROM pulse_stats WHERE period = :period AND start >= :since
+GROUP BY start;
+
+-- name: stat_durations_of_all
+SELECT start, bucket, sum(n) AS n FROM pulse_stats_durations
+WHERE period = :period AND start >= :since
+GROUP BY start, bucket;
+
+-- name: stats_by_job
+SELECT scheduled_job_id, sum(completed) AS completed, sum(failed) AS failed,
+       sum(total_ms) AS total_ms, min(min_ms) AS min_ms, max(max_ms) AS max_ms
+FROM pulse_stats WHERE period = :period AND start >= :since
+GROUP BY scheduled_job_id;
+
+-- name: clear_stats
+DELETE FROM pulse_stats WHERE :job IS NULL OR scheduled_job_id = :job;
+
+-- name: clear_stat_durations
+DELETE FROM pulse_stats_durations WHERE :job IS NULL OR scheduled_job_id = :job;
+
+-- name: rebuild_stats
+-- The same sums the triggers keep, over the history stored now.
+INSERT INTO pulse_stats
+    (scheduled_job_id, period, start, completed, failed, total_ms, min_ms, max_ms)
+SELECT scheduled_job_id, p.period,
+       CASE p.period WHEN 'hour' THEN substr(started_at, 1, 13) || ':00:00.000Z'
+                     ELSE substr(started_at, 1, 10) || 'T00:00:00.000Z' END AS start,
+       sum(status = 'completed'), sum(status = 'failed'), sum(coalesce(duration_ms, 0)),
+       min(coalesce(duration_ms, 0)), max(coalesce(duration_ms, 0))
+FROM pulse_executions, (SELECT 'hour' AS period UNION ALL SELECT 'day') AS p
+WHERE status IN ('completed', 'failed') AND (:job IS NULL OR scheduled_job_id = :job)
+GROUP BY scheduled_job_id, p.period, start;
+
+-- name: rebuild_stat_durations
+INSERT INTO pulse_stats_durations (scheduled_job_id, period, start, bucket, n)
+SELECT scheduled_job_id, p.period,
+       CASE p.period WHEN 'hour' THEN substr(started_at, 1, 13) || ':00:00.000Z'
+                     ELSE substr(started_at, 1, 10) || 'T00:00:00.000Z' END AS start,
+       CASE WHEN coalesce(duration_ms, 0) < 1 THEN 0
+            ELSE 1 + CAST(floor(ln(duration_ms) / ln(1.1)) AS INTEGER) END AS bucket,
+       count(*)
+FROM pulse_executions, (SELECT 'hour' AS period UNION ALL SELECT 'day') AS p
+WHERE status IN ('completed', 'failed') AND (:job IS NULL OR scheduled_job_id = :job)
+GROUP BY scheduled_job_id, p.period, start, bucket;
+
+-- name: latest_failures
+SELECT * FROM pulse_executions
+WHERE status = 'failed' AND started_at >= :since
+ORDER BY started_at DESC, id DESC
+LIMIT :limit;
+
+-- name: recent_outcomes
+-- Newest first; one short index range per job.
+SELECT j.id AS job_id, (
+    SELECT json_group_array(status) FROM (
+        SELECT status FROM pulse_executions e
+        WHERE e.scheduled_job_id = j.id AND e.status IN ('completed', 'failed')
+        ORDER BY e.started_at DESC, e.id DESC
+        LIMIT :limit
+    )
+) AS recent
+FROM scheduled_jobs j;
