@@ -8,17 +8,30 @@ import { live, useLiveMessages, useLiveStatus } from "./live/live";
 import { ExecutionPage } from "./pages/ExecutionPage";
 import { JobPage } from "./pages/JobPage";
 import { JobsPage } from "./pages/JobsPage";
-import { Link, matchRoute, useLocation } from "./router";
+import { OverviewPage } from "./pages/OverviewPage";
+import { SettingsPage } from "./pages/SettingsPage";
+import { Link, matchRoute, type Route, useLocation } from "./router";
+
+const TITLES: Partial<Record<Route["name"], string>> = {
+  jobs: "Jobs · Pulse",
+  overview: "Overview · Pulse",
+  settings: "Settings · Pulse",
+  "not-found": "Not found · Pulse",
+};
 
 function Page() {
   const { path } = useLocation();
   const route = matchRoute(path);
   useEffect(() => {
-    document.title = route.name === "jobs" ? "Jobs · Pulse" : route.name === "not-found" ? "Not found · Pulse" : "Pulse";
+    document.title = TITLES[route.name] ?? "Pulse";
   }, [route.name]);
   switch (route.name) {
     case "jobs":
       return <JobsPage />;
+    case "overview":
+      return <OverviewPage />;
+    case "settings":
+      return <SettingsPage />;
     case "job":
       return <JobPage key={route.jobId} jobId={route.jobId} />;
     case "execution":
@@ -30,6 +43,31 @@ function Page() {
         </main>
       );
   }
+}
+
+const NAV: { href: string; label: string; route: Route["name"][] }[] = [
+  { href: "/", label: "Jobs", route: ["jobs", "job", "execution"] },
+  { href: "/overview", label: "Overview", route: ["overview"] },
+  { href: "/settings", label: "Settings", route: ["settings"] },
+];
+
+function MainNav() {
+  const { path } = useLocation();
+  const current = matchRoute(path).name;
+  return (
+    <nav aria-label="Main" class="nav">
+      {NAV.map((n) => (
+        <Link
+          key={n.href}
+          href={n.href}
+          class={n.route.includes(current) ? "nav-link nav-link--on" : "nav-link"}
+          aria-current={n.route[0] === current ? "page" : undefined}
+        >
+          {n.label}
+        </Link>
+      ))}
+    </nav>
+  );
 }
 
 export function App() {
@@ -56,11 +94,7 @@ export function App() {
           </svg>
           Pulse
         </Link>
-        <nav aria-label="Main">
-          <Link href="/" class="nav-link">
-            Jobs
-          </Link>
-        </nav>
+        <MainNav />
         <span class="spacer" />
         <LiveIndicator status={status} nodeId={nodeId} onRetry={() => live.retryNow()} />
       </header>

@@ -9,4 +9,9 @@ describe("matchRoute", () => {
     expect(matchRoute("/executions/PX_a_1")).toEqual({ name: "execution", executionId: "PX_a_1" });
     expect(matchRoute("/nope")).toEqual({ name: "not-found" });
   });
+
+  it("routes the overview and the settings", () => {
+    expect(matchRoute("/overview")).toEqual({ name: "overview" });
+    expect(matchRoute("/settings/")).toEqual({ name: "settings" });
+  });
 });

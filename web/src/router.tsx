@@ -36,6 +36,8 @@ export function useLocation(): Location {
 
 export type Route =
   | { name: "jobs" }
+  | { name: "overview" }
+  | { name: "settings" }
   | { name: "job"; jobId: string }
   | { name: "execution"; executionId: string }
   | { name: "not-found" };
@@ -44,6 +46,8 @@ export type Route =
 export function matchRoute(path: string): Route {
   const p = path.replace(/\/+$/, "") || "/";
   if (p === "/" || p === "/jobs") return { name: "jobs" };
+  if (p === "/overview") return { name: "overview" };
+  if (p === "/settings") return { name: "settings" };
   let m = /^\/jobs\/([^/]+)$/.exec(p);
   if (m?.[1]) return { name: "job", jobId: decodeURIComponent(m[1]) };
   m = /^\/executions\/([^/]+)$/.exec(p);

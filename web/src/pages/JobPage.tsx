@@ -14,6 +14,8 @@ import { offsetOf, pageInfo } from "../lib/pagination";
 import { useLiveMessages, useReconnect } from "../live/live";
 import { applyToExecutions, type ExecutionListState } from "../live/reducers";
 import { Link, navigate, useLocation } from "../router";
+import { JobRetentionCard } from "./JobRetentionCard";
+import { JobStatsCard } from "./JobStatsCard";
 import { useJobActions } from "./useJobActions";
 
 export const PAGE_SIZE = 50;
@@ -126,6 +128,7 @@ export function JobPage({ jobId }: { jobId: string }) {
           <JobSummary job={j} />
         </section>
       )}
+      {j && <JobStatsCard jobId={jobId} />}
 
       <section class="card" aria-labelledby="executions-title">
         <div class="section-header">
@@ -167,6 +170,7 @@ export function JobPage({ jobId }: { jobId: string }) {
             </div>
           ))}
       </section>
+      {j && <JobRetentionCard job={j} onSaved={(saved) => job.setState({ status: "ok", data: saved })} />}
       {actions.dialogs}
     </main>
   );

@@ -2,12 +2,16 @@
 import { useCallback } from "preact/hooks";
 import { getJob, type Job, listJobs } from "../api/jobs";
 import { NotFoundError } from "../api/errors";
+import { getJobsStats, type JobOutcomes } from "../api/stats";
 import { JobActions } from "../components/JobActions";
+import { OutcomeStrip } from "../components/OutcomeStrip";
 import { EmptyState, ErrorState, Loading } from "../components/States";
 import { StatusBadge } from "../components/StatusBadge";
 import { RelativeTime } from "../components/Time";
 import { useAsync } from "../hooks/useAsync";
+import { useRunEnds } from "../hooks/useRunEnds";
 import { formatDuration } from "../lib/format";
+import { formatSuccessRate, rateTone } from "../lib/stats";
 import { scheduleInWords } from "../lib/schedule";
 import { useLiveMessages, useReconnect } from "../live/live";
 import { applyToJobs, sortJobs, upsertJob } from "../live/reducers";
@@ -42,6 +46,10 @@ export function JobsPage() {
     for (const id of applyToJobs(jobs, msg).refetch) refetch(id);
   });
   useReconnect(reload);
+
+  // One request for every row's outcomes, again when runs end (a burst of ends is one refetch).
+  const outcomes = useAsync(async () => new Map((await getJobsStats(7)).jobs.map((o) => [o.job_id, o])), []);
+  useRunEnds(outcomes.reload);
 
   const actions = useJobActions({
     onSaved: (job) => put((list) => upsertJob(list, job)),
@@ -79,6 +87,7 @@ export function JobsPage() {
                 <th scope="col">State</th>
                 <th scope="col">Next run</th>
                 <th scope="col">Last execution</th>
+                <th scope="col">Recent runs</th>
                 <th scope="col">
                   <span class="sr-only">Actions</span>
                 </th>
@@ -115,6 +124,9 @@ export function JobsPage() {
                       )}
                     </div>
                   </td>
+                  <td data-label="Recent runs">
+                    <RecentRuns outcomes={outcomes.state.data?.get(job.id)} loaded={outcomes.state.status === "ok"} />
+                  </td>
                   <td class="col-actions">
                     <JobActions
                       job={job}
@@ -134,5 +146,24 @@ export function JobsPage() {
       )}
       {actions.dialogs}
     </main>
+  );
+}
+
+/** A job's last outcomes and its success rate over 7 days (nothing while the stats load or fail). */
+function RecentRuns({ outcomes, loaded }: { outcomes: JobOutcomes | undefined; loaded: boolean }) {
+  if (!loaded) return null;
+  if (!outcomes || outcomes.recent.length === 0) return <span class="muted">no runs yet</span>;
+  return (
+    <div class="recent-runs">
+      <OutcomeStrip recent={outcomes.recent} />
+      <span
+        class={`rate rate--${rateTone(outcomes.success_rate)}`}
+        title={`${outcomes.completed} of ${outcomes.total} runs completed in the last 7 days`}
+        data-rate
+      >
+        {formatSuccessRate(outcomes.success_rate)}
+        <span class="sr-only"> succeeded in the last 7 days</span>
+      </span>
+    </div>
   );
 }
