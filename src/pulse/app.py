@@ -108,6 +108,7 @@ class Pulse:
             self._bridge.on_remote_queued = self.engine.wake_workers
             self.engine.queued_hooks.append(self._bridge.announce_queued)
             await self._bridge.start()
+        self.engine.maintenance = self.service.prune_in_background
         await self.engine.start(loops=loops)
         log.info(
             "Pulse node %s started: %s, %d workers",

@@ -375,6 +375,101 @@ def cmd_logs(args: argparse.Namespace) -> int:
             time.sleep(0.5)
 
 
+# -- retention and statistics -------------------------------------------------------------------
+def _policy_text(policy: dict[str, Any]) -> str:
+    days = policy.get("keep_days") or {}
+    parts = [
+        f"{status} {'forever' if days.get(status) is None else str(days[status]) + ' days'}"
+        for status in ("completed", "failed")
+    ]
+    cap = policy.get("keep_max")
+    parts.append("no cap" if cap is None else f"at most {cap} per job")
+    parts.append(f"always the last {policy.get('keep_min', 0)}")
+    return ", ".join(parts)
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    c = Client(args.url, args.token)
+    data = c.call("POST", "/maintenance/prune", json={"dry_run": args.dry_run})
+    names = {j["id"]: j["name"] for j in c.call("GET", "/jobs")["jobs"]} if data["jobs"] else {}
+    rows = [
+        [
+            names.get(j["job_id"], j["job_id"]),
+            j["job_id"],
+            str(j["deleted"]),
+            _policy_text(j["policy"]),
+        ]
+        for j in data["jobs"]
+    ]
+    verb = "would delete" if args.dry_run else "deleted"
+    human = f"{verb} {data['deleted']} executions"
+    if rows:
+        head = ["JOB", "ID", "WOULD GO" if args.dry_run else "DELETED", "POLICY"]
+        human = _table(rows, head) + "\n" + human
+    _out(args, data, human)
+    return 0
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    c = Client(args.url, args.token)
+    if args.action == "set":
+        body: dict[str, Any] = {}
+        days = {
+            status: (None if value == "forever" else _int_arg(f"--{status}-days", value))
+            for status, value in (("completed", args.completed_days), ("failed", args.failed_days))
+            if value is not None
+        }
+        if days:
+            body["keep_days"] = days
+        if args.keep_max is not None:
+            body["keep_max"] = (
+                None if args.keep_max == "none" else _int_arg("--keep-max", args.keep_max)
+            )
+        if args.keep_min is not None:
+            body["keep_min"] = args.keep_min
+        policy = c.call("PUT", "/settings/retention", json=body)
+    else:
+        policy = c.call("GET", "/settings/retention")
+    _out(args, policy, _policy_text(policy))
+    return 0
+
+
+def _int_arg(name: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        _fail(f"{name}: {value!r} is not a number")
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    c = Client(args.url, args.token)
+    if args.job == "rebuild":
+        data = c.call("POST", "/maintenance/rebuild-stats")
+        _out(args, data, f"rebuilt the statistics from {data['counted']} executions")
+        return 0
+    path = "/stats" if args.job is None else f"/jobs/{args.job}/stats"
+    days = args.days if args.days is not None else (1 if args.job is None else 30)
+    data = c.call("GET", path, params={"days": days})
+    rate = data["success_rate"]
+    d = data["duration_ms"]
+    lines = [
+        f"last {days} day{'s' if days != 1 else ''}: {data['total']} runs,"
+        f" {data['completed']} completed, {data['failed']} failed"
+        + ("" if rate is None else f", {rate:.1%} success"),
+        f"duration p50 {_dur(d['p50'])}, p95 {_dur(d['p95'])}, p99 {_dur(d['p99'])},"
+        f" max {_dur(d['max'])}",
+    ]
+    for item in data.get("failing", []):
+        lines.append(f"failing: {item['name']} ({item['failed']} of {item['total']})")
+    for item in data.get("latest_failures", [])[:5]:
+        lines.append(
+            f"failed {_ago(item['started_at'])} ago: {item['job_name']} {item['id']}"
+            f" {(item['error_message'] or '')[:60]}"
+        )
+    _out(args, data, "\n".join(lines))
+    return 0
+
+
 # -- store --------------------------------------------------------------------------------------
 def cmd_store(args: argparse.Namespace) -> int:
     """``store copy``: the copy prints progress as it goes (a big history takes minutes) and
@@ -497,6 +592,31 @@ def parser() -> argparse.ArgumentParser:
     logs.add_argument("--follow", "-f", action="store_true", help="keep printing until it ends")
     _client_options(logs)
     logs.set_defaults(fn=cmd_logs)
+
+    prune = sub.add_parser("prune", help="delete the history the retention policies let go")
+    prune.add_argument("--dry-run", action="store_true", help="say what would go, per job")
+    _client_options(prune)
+    prune.set_defaults(fn=cmd_prune)
+
+    ret = sub.add_parser("retention", help="the global retention policy")
+    rsub = ret.add_subparsers(dest="action", required=True)
+    p = rsub.add_parser("show", help="show the global policy")
+    _client_options(p)
+    p = rsub.add_parser("set", help="replace the global policy (rules left out: defaults)")
+    p.add_argument("--completed-days", metavar="DAYS", help="days, or 'forever'")
+    p.add_argument("--failed-days", metavar="DAYS", help="days, or 'forever'")
+    p.add_argument("--keep-max", metavar="N", help="executions per job at most, or 'none'")
+    p.add_argument("--keep-min", type=int, metavar="N", help="newest executions always kept")
+    _client_options(p)
+    ret.set_defaults(fn=cmd_retention)
+
+    stats = sub.add_parser(
+        "stats", help="success rate and durations, of all jobs or one; 'stats rebuild'"
+    )
+    stats.add_argument("job", nargs="?", help="a job id, or 'rebuild' to recompute roll-ups")
+    stats.add_argument("--days", type=int, help="the window (default 1, or 30 for a job)")
+    _client_options(stats)
+    stats.set_defaults(fn=cmd_stats)
 
     store = sub.add_parser("store", help="manage the database itself")
     ssub = store.add_subparsers(dest="action", required=True)

@@ -18,6 +18,7 @@ from typing import Any
 from pulse import ids
 from pulse.errors import InvalidInputError
 from pulse.models import Job, JobState, Overlap, Schedule, Target
+from pulse.retention import parse_rules
 from pulse.schedules import MAX_CRON_LENGTH, MAX_TIMEZONE_LENGTH, next_fire_after, validate
 
 # The schedule's own bounds, re-exported beside the others.
@@ -45,7 +46,7 @@ USER_NAME_RULE = "a user name or uid: letters, digits, '.', '_' and '-', at most
 _SCHEDULE_FIELDS = {"cron", "timezone", "interval_seconds"}
 _TARGET_FIELDS = {"command", "cwd", "env", "handler", "payload", "run_as"}
 FIELDS = (
-    {"name", "description", "timeout_seconds", "overlap", "state"}
+    {"name", "description", "timeout_seconds", "overlap", "state", "retention"}
     | _SCHEDULE_FIELDS
     | _TARGET_FIELDS
 )
@@ -223,6 +224,13 @@ def _check_schedule(cron: object, timezone: object, interval: object) -> Schedul
     return validate(Schedule(cron=cron, timezone=timezone or "UTC", interval_seconds=interval))
 
 
+def _check_retention(value: object) -> dict[str, Any] | None:
+    """A job's retention overrides (null: the global policy), validated; ``{}`` is null."""
+    if value is None:
+        return None
+    return parse_rules(value) or None
+
+
 def _enum(kind: type[JobState] | type[Overlap], field: str, value: object) -> Any:
     try:
         return kind(str(value))
@@ -263,6 +271,7 @@ def new_job(fields: dict[str, Any], now: datetime) -> Job:
         updated_at=now,
         timeout_seconds=timeout,
         overlap=_enum(Overlap, "overlap", fields.get("overlap") or Overlap.FORBID),
+        retention=_check_retention(fields.get("retention")),
     )
 
 
@@ -337,4 +346,7 @@ def change_job(job: Job, changes: dict[str, Any], now: datetime) -> Job:
         overlap=_enum(Overlap, "overlap", changes.get("overlap") or job.overlap),
         next_run_at=next_run_at,
         updated_at=now,
+        retention=(
+            _check_retention(changes["retention"]) if "retention" in changes else job.retention
+        ),
     )

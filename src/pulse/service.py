@@ -16,6 +16,7 @@ Reads go through the service too, so that its callers need to know nothing of th
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime
@@ -23,13 +24,31 @@ from typing import Any
 
 from pulse.clock import Clock
 from pulse.engine.engine import Engine
+from pulse.errors import InvalidInputError
 from pulse.events import EventHub, JobChange, JobChanged, Subscriber
 from pulse.jobs import change_job, new_job
 from pulse.models import Execution, ExecutionStatus, Job, JobState, LogChunk, Page, RunRequest
+from pulse.retention import (
+    DEFAULT_POLICY,
+    JobPrune,
+    PruneReport,
+    RetentionPolicy,
+    merge,
+    parse_policy,
+    parse_rules,
+)
+from pulse.stats import MAX_DAYS, Rollup, Window, durations, merged, series
 from pulse.store import Store
 
 DELETE_WAIT_SECONDS = 30.0
 """How long deleting a job waits for this node's runs of it to stop and be recorded."""
+
+RETENTION_SETTING = "retention"  # the global retention policy, in the store's settings
+TOP = 5  # jobs listed as failing most, and as slowest
+LATEST_FAILURES = 10
+RECENT_OUTCOMES = 20  # outcomes per job in the jobs list's strip
+
+log = logging.getLogger("pulse.service")
 
 
 class JobService:
@@ -129,6 +148,168 @@ class JobService:
         time so that a large log costs constant memory."""
         return self.store.iter_logs(execution_id, after_seq)
 
+    # -- retention ------------------------------------------------------------------------------
+    async def get_retention(self) -> RetentionPolicy:
+        """The global retention policy (the defaults until one is set)."""
+        stored = await self.store.get_setting(RETENTION_SETTING)
+        return DEFAULT_POLICY if stored is None else merge(DEFAULT_POLICY, parse_rules(stored))
+
+    async def set_retention(self, value: object) -> RetentionPolicy:
+        """Replace the global retention policy; rules left out take their defaults. Nothing is
+        stored when a rule is invalid (InvalidInputError names it). The next prune applies it."""
+        policy = parse_policy(value)
+        await self.store.put_setting(RETENTION_SETTING, policy.to_json(), self.clock.now())
+        return policy
+
+    async def policies(self) -> tuple[RetentionPolicy, dict[str, RetentionPolicy]]:
+        """The global policy, and each job's: its overrides laid over the global one."""
+        base = await self.get_retention()
+        return base, {j.id: merge(base, j.retention) for j in await self.store.list_jobs()}
+
+    async def prune(
+        self, *, dry_run: bool = False, trigger: str = "manual", wait: bool = True
+    ) -> PruneReport | None:
+        """Delete (or, dry, count) the executions the retention policies let go, in small
+        batches, and keep a report of it (not of dry runs). On PostgreSQL one node prunes at a
+        time: without ``wait``, None is returned at once while another node prunes."""
+        started = self.clock.now()
+        base, policies = await self.policies()
+        settings = self.engine.settings
+        counts = await self.store.prune_executions(
+            policies,
+            self.clock.now(),
+            batch=settings.prune_batch,
+            pause=0.0 if dry_run else settings.prune_pause_seconds,
+            dry_run=dry_run,
+            wait=wait,
+        )
+        if counts is None:
+            return None
+        report = PruneReport(
+            started_at=started,
+            finished_at=self.clock.now(),
+            node_id=self.engine.node_id,
+            trigger=trigger,
+            dry_run=dry_run,
+            deleted=sum(counts.values()),
+            policy=base,
+            jobs=[JobPrune(job_id, n, policies[job_id]) for job_id, n in sorted(counts.items())],
+        )
+        if not dry_run:
+            await self.store.record_prune(report)
+            if report.deleted:
+                log.info(
+                    "pruned %d executions of %d jobs (%s)",
+                    report.deleted,
+                    len(report.jobs),
+                    trigger,
+                )
+        return report
+
+    async def prune_in_background(self) -> None:
+        """The maintenance loop's round: a prune, unless another node is pruning."""
+        await self.prune(trigger="schedule", wait=False)
+
+    async def list_prunes(self, limit: int = 20) -> list[PruneReport]:
+        """The latest prunes, newest first."""
+        return await self.store.list_prunes(limit)
+
+    # -- statistics -----------------------------------------------------------------------------
+    async def job_stats(self, job_id: str, days: int) -> dict[str, Any]:
+        """A job's runs in the last ``days`` days: totals, duration percentiles, and a series
+        (hourly for two days or less, else daily); from the roll-ups, so pruned runs count."""
+        await self.store.get_job(job_id)  # NotFoundError for an unknown job
+        window = Window.last(_days(days), self.clock.now())
+        by_start = await self.store.stats(job_id, window.period, window.start)
+        return {"job_id": job_id, **_totals(window, by_start)}
+
+    async def overall_stats(self, days: int) -> dict[str, Any]:
+        """The same across all jobs, with what needs a look: the jobs failing most, the
+        slowest, the latest failures, and what runs now."""
+        window = Window.last(_days(days), self.clock.now())
+        by_start = await self.store.stats(None, window.period, window.start)
+        by_job = await self.store.stats_by_job(window.period, window.start)
+        jobs = {j.id: j for j in await self.store.list_jobs()}
+        by_job = {job_id: r for job_id, r in by_job.items() if job_id in jobs}
+        failing = sorted(
+            (item for item in by_job.items() if item[1].failed),
+            key=lambda item: (-item[1].failed, -(item[1].total), jobs[item[0]].name),
+        )[:TOP]
+        slowest = sorted(
+            by_job.items(),
+            key=lambda item: (-(item[1].total_ms / max(item[1].total, 1)), jobs[item[0]].name),
+        )[:TOP]
+        slow_stats = {
+            job_id: merged((await self.store.stats(job_id, window.period, window.start)).values())
+            for job_id, _ in slowest
+        }
+        failures = await self.store.latest_failures(window.start, LATEST_FAILURES)
+        return {
+            **_totals(window, by_start),
+            "running": await self.store.running_executions(),
+            "failing": [
+                {
+                    "job_id": job_id,
+                    "name": jobs[job_id].name,
+                    "failed": r.failed,
+                    "total": r.total,
+                    "success_rate": r.success_rate,
+                }
+                for job_id, r in failing
+            ],
+            "slowest": [
+                {
+                    "job_id": job_id,
+                    "name": jobs[job_id].name,
+                    "p95_ms": slow_stats[job_id].percentile(0.95),
+                    "max_ms": r.max_ms,
+                    "total": r.total,
+                }
+                for job_id, r in slowest
+            ],
+            "latest_failures": [
+                {
+                    "id": e.id,
+                    "scheduled_job_id": e.scheduled_job_id,
+                    "job_name": jobs[e.scheduled_job_id].name
+                    if e.scheduled_job_id in jobs
+                    else None,
+                    "started_at": e.started_at,
+                    "duration_ms": e.duration_ms,
+                    "error_message": e.error_message,
+                }
+                for e in failures
+            ],
+        }
+
+    async def jobs_stats(self, days: int) -> dict[str, Any]:
+        """Per job: its runs of the last ``days`` days and the outcomes of its latest
+        finished runs (oldest first), for the jobs list."""
+        window = Window.last(_days(days), self.clock.now())
+        by_job = await self.store.stats_by_job(window.period, window.start)
+        recent = await self.store.recent_outcomes(RECENT_OUTCOMES)
+        out = []
+        for job in await self.store.list_jobs():
+            r = by_job.get(job.id) or Rollup()
+            out.append(
+                {
+                    "job_id": job.id,
+                    "total": r.total,
+                    "completed": r.completed,
+                    "failed": r.failed,
+                    "success_rate": r.success_rate,
+                    "recent": recent.get(job.id, []),
+                }
+            )
+        return {"days": window.days, "jobs": out}
+
+    async def rebuild_stats(self, job_id: str | None = None) -> int:
+        """Recompute the roll-ups from the raw history stored now (runs pruned before are
+        lost from them); returns how many executions were counted."""
+        if job_id is not None:
+            await self.store.get_job(job_id)
+        return await self.store.rebuild_stats(job_id)
+
     def subscribe(self) -> Subscriber:
         """A subscription to this node's events: executions started and ended, job changes
         (of every node, when the store carries events between nodes), and log lines of the
@@ -138,3 +319,23 @@ class JobService:
     def _announce(self, job_id: str, change: JobChange) -> None:
         self.hub.publish(JobChanged(job_id, change))
         self.engine.notify_jobs_changed()
+
+
+def _days(days: int) -> int:
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+        raise InvalidInputError("days", f"must be an integer between 1 and {MAX_DAYS}")
+    return days
+
+
+def _totals(window: Window, by_start: dict[datetime, Rollup]) -> dict[str, Any]:
+    total = merged(by_start.values())
+    return {
+        "days": window.days,
+        "period": window.period.value,
+        "total": total.total,
+        "completed": total.completed,
+        "failed": total.failed,
+        "success_rate": total.success_rate,
+        "duration_ms": durations(total),
+        "series": series(window, by_start),
+    }

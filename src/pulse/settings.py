@@ -109,6 +109,12 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     poll_seconds: float = 1.0  # how often workers look for run requests queued elsewhere
     run_as: str | None = None  # the user commands run as when their job names none
+    # Retention: how often a node prunes history (0: never by itself), and how (see
+    # pulse.retention): batches of at most ``prune_batch`` executions, ``prune_pause_seconds``
+    # apart, so that the scheduler's writes are never held up for long.
+    prune_interval_seconds: float = 600.0
+    prune_batch: int = 500
+    prune_pause_seconds: float = 0.05
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -125,6 +131,7 @@ class Settings:
             "shutdown_grace_seconds": _float("PULSE_SHUTDOWN_GRACE", 10.0),
             "lease_seconds": _float("PULSE_LEASE_SECONDS", 30.0),
             "heartbeat_seconds": _float("PULSE_HEARTBEAT_SECONDS", 5.0),
+            "prune_interval_seconds": _float("PULSE_PRUNE_INTERVAL", 600.0),
             "allowed_hosts": tuple(
                 h.strip() for h in env.get("PULSE_ALLOWED_HOSTS", "").split(",") if h.strip()
             ),
@@ -155,6 +162,10 @@ class Settings:
                 f"must be at most a third of PULSE_LEASE_SECONDS ({self.lease_seconds:g} s),"
                 f" not {self.heartbeat_seconds:g} s",
             )
+        if self.prune_interval_seconds < 0:
+            raise InvalidInputError("PULSE_PRUNE_INTERVAL", "must not be negative (0: never)")
+        if self.prune_batch < 1 or self.prune_pause_seconds < 0:
+            raise InvalidInputError("prune_batch", "batches need at least one execution")
         if self.shutdown_grace_seconds < 0:
             raise InvalidInputError("PULSE_SHUTDOWN_GRACE", "must not be negative")
         if self.run_as is not None:

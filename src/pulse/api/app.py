@@ -13,7 +13,7 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from pulse import jobs as job_rules
-from pulse.api import errors, executions, jobs, ws
+from pulse.api import errors, executions, history, jobs, ws
 from pulse.api.deps import Node
 from pulse.api.guard import MAX_BODY_BYTES, MAX_JSON_DEPTH, BodyMiddleware, GuardMiddleware
 from pulse.api.schemas import ID_PATTERN, error_responses
@@ -78,6 +78,7 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
     errors.install(app)
     app.include_router(jobs.router, prefix=PREFIX)
     app.include_router(executions.router, prefix=PREFIX)
+    app.include_router(history.router, prefix=PREFIX)
     app.include_router(ws.router, prefix=PREFIX)
 
     @app.get(f"{PREFIX}/health", tags=["meta"], responses=error_responses(database=False))

@@ -7,10 +7,11 @@ from typing import Annotated, Any, Literal
 from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
-from pulse import jobs
+from pulse import jobs, retention
 from pulse.api.guard import MAX_BODY_BYTES
 from pulse.clock import format_ts
 from pulse.models import Execution, Job, LogChunk
+from pulse.retention import PruneReport
 from pulse.schedules import describe
 from pulse.store.rows import execution_row
 
@@ -53,6 +54,60 @@ EnvName = Annotated[
         min_length=1, max_length=jobs.MAX_ENV_NAME_CHARS, pattern=f"^{jobs.ENV_NAME.pattern}$"
     ),
 ]
+
+
+KeepDaysValue = Annotated[
+    StrictInt | None,
+    Field(
+        ge=1,
+        le=retention.MAX_KEEP_DAYS,
+        description=(
+            f"Days (1 to {retention.MAX_KEEP_DAYS}) after which finished executions of this"
+            " status are deleted, by their start; null: kept whatever their age."
+        ),
+    ),
+]
+
+
+class KeepDays(BaseModel):
+    """Days to keep finished executions, per status (running ones are never pruned)."""
+
+    model_config = ConfigDict(extra="forbid")
+    completed: KeepDaysValue = None
+    failed: KeepDaysValue = None
+
+
+class RetentionRules(BaseModel):
+    """Rules of a retention policy (see the API description). On a job, only the rules given
+    override the global policy's; in ``PUT /settings/retention``, rules left out take their
+    defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+    keep_days: KeepDays | None = Field(
+        None, description="Days per status; a status left out keeps the other policy's value."
+    )
+    keep_max: StrictInt | None = Field(
+        None,
+        ge=1,
+        le=retention.MAX_KEEP_COUNT,
+        description="At most this many executions per job, the oldest going first; null: no cap.",
+    )
+    keep_min: StrictInt | None = Field(
+        None,
+        ge=0,
+        le=retention.MAX_KEEP_COUNT,
+        description="The newest this many executions of a job are kept whatever their age.",
+    )
+
+
+class RetentionPolicyOut(BaseModel):
+    """A whole retention policy: every rule with its value."""
+
+    keep_days: dict[Literal["completed", "failed"], int | None] = Field(
+        description="Days per status; a status absent or null is kept whatever its age."
+    )
+    keep_max: int | None
+    keep_min: int
 
 
 class JobFields(BaseModel):
@@ -130,6 +185,13 @@ class JobFields(BaseModel):
     timeout_seconds: Timeout | None = None
     overlap: Overlap | None = None
     state: JobState | None = None
+    retention: RetentionRules | None = Field(
+        None,
+        description=(
+            "The rules of the global retention policy this job overrides; null: the global"
+            " policy as it is."
+        ),
+    )
 
 
 class JobCreate(JobFields):
@@ -185,6 +247,12 @@ class JobOut(BaseModel):
     missed: MissedOut | None = Field(
         description="Slots never fired (downtime, a held job): null when none ever were."
     )
+    retention: dict[str, Any] | None = Field(
+        description=(
+            "The retention rules this job overrides (`keep_days`, `keep_max`, `keep_min`, only"
+            " those given); null: the global policy (`GET /settings/retention`)."
+        )
+    )
     created_at: str
     updated_at: str
 
@@ -215,6 +283,7 @@ class JobOut(BaseModel):
             skipped_count=job.skipped_count,
             last_skipped_at=_ts(job.last_skipped_at),
             missed=_missed(job),
+            retention=job.retention,
             created_at=format_ts(job.created_at),
             updated_at=format_ts(job.updated_at),
         )
@@ -284,6 +353,132 @@ class LogChunksResponse(BaseModel):
     chunks: list[LogChunkOut]
     next_seq: int
     status: ExecutionStatus
+
+
+class PruneRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    dry_run: bool = Field(False, description="Count what would go, per job; delete nothing.")
+
+
+class JobPruneOut(BaseModel):
+    job_id: str
+    deleted: int
+    policy: RetentionPolicyOut = Field(description="The job's policy: its rules over the global.")
+
+
+class PruneOut(BaseModel):
+    """One prune: how many executions went (or would go, dry), when, under which policies."""
+
+    deleted: int
+    dry_run: bool
+    trigger: Literal["manual", "schedule"]
+    node_id: str
+    started_at: str
+    finished_at: str
+    policy: RetentionPolicyOut = Field(description="The global policy it applied.")
+    jobs: list[JobPruneOut] = Field(description="The jobs that lost executions, with how many.")
+
+    @classmethod
+    def of(cls, report: PruneReport) -> PruneOut:
+        return cls.model_validate(
+            {
+                **report.to_json(),
+                "started_at": format_ts(report.started_at),
+                "finished_at": format_ts(report.finished_at),
+            }
+        )
+
+
+class PrunesOut(BaseModel):
+    prunes: list[PruneOut]
+
+
+class RebuildOut(BaseModel):
+    counted: int = Field(description="Executions counted into the rebuilt roll-ups.")
+
+
+class DurationsOut(BaseModel):
+    """Duration percentiles in ms (within 5 %, from a log-scale histogram) and the longest;
+    null when nothing finished."""
+
+    p50: int | None
+    p95: int | None
+    p99: int | None
+    max: int | None
+
+
+class SeriesPoint(BaseModel):
+    start: str = Field(description="The period's first instant (an hour or a UTC day).")
+    completed: int
+    failed: int
+    p95_ms: int | None
+
+
+class StatsTotals(BaseModel):
+    days: int
+    period: Literal["hour", "day"] = Field(
+        description="The series' step: hours for 2 days or less, else UTC days."
+    )
+    total: int = Field(description="Finished executions (completed + failed).")
+    completed: int
+    failed: int
+    success_rate: float | None = Field(description="completed / total; null when total is 0.")
+    duration_ms: DurationsOut
+    series: list[SeriesPoint] = Field(
+        description="Every period of the window, oldest first, zeros where nothing ran."
+    )
+
+
+class JobStatsOut(StatsTotals):
+    job_id: str
+
+
+class FailingJob(BaseModel):
+    job_id: str
+    name: str
+    failed: int
+    total: int
+    success_rate: float | None
+
+
+class SlowJob(BaseModel):
+    job_id: str
+    name: str
+    p95_ms: int | None
+    max_ms: int | None
+    total: int
+
+
+class FailureOut(BaseModel):
+    id: str
+    scheduled_job_id: str
+    job_name: str | None
+    started_at: str
+    duration_ms: int | None
+    error_message: str | None
+
+
+class OverallStatsOut(StatsTotals):
+    running: list[PulseExecution] = Field(description="Executions running now, on every node.")
+    failing: list[FailingJob] = Field(description="The jobs failing most in the window.")
+    slowest: list[SlowJob] = Field(description="The jobs slowest on average in the window.")
+    latest_failures: list[FailureOut] = Field(description="The newest failures, newest first.")
+
+
+class JobOutcomes(BaseModel):
+    job_id: str
+    total: int
+    completed: int
+    failed: int
+    success_rate: float | None
+    recent: list[Literal["completed", "failed"]] = Field(
+        description="Outcomes of the job's latest finished executions, oldest first."
+    )
+
+
+class JobsStatsOut(BaseModel):
+    days: int
+    jobs: list[JobOutcomes]
 
 
 class FieldError(BaseModel):

@@ -107,6 +107,9 @@ class Engine:
         self._stopped = asyncio.Event()
         self._started_at = self.clock.now()
         self.queued_hooks: list[Callable[[], None]] = []
+        # The periodic upkeep of the history (pruning), run by the maintenance loop every
+        # ``prune_interval_seconds``; set by whoever composes the node (pulse.app).
+        self.maintenance: Callable[[], Awaitable[object]] | None = None
         # Leases (see the module docstring), in this node's monotonic clock.
         lease = settings.lease_seconds
         self._fence_after = lease * 2 / 3
@@ -149,6 +152,10 @@ class Engine:
             ]
             if self.store.shared:
                 self._loops.append(asyncio.create_task(self._fence_loop(), name="pulse-fence"))
+            if self.settings.prune_interval_seconds > 0:
+                self._loops.append(
+                    asyncio.create_task(self._maintenance_loop(), name="pulse-maintenance")
+                )
 
     async def stop(self, grace: float | None = None) -> None:
         """Stop claiming (the loops end by themselves, never in the middle of a claim); send
@@ -166,8 +173,10 @@ class Engine:
         for handle in list(self._running.values()):
             handle.stop("shut down", grace)
         for t in self._loops:
-            if t.get_name() == "pulse-job-watch":
-                t.cancel()  # it waits for events, and changes nothing itself
+            if t.get_name() in ("pulse-job-watch", "pulse-maintenance"):
+                # One waits for events and changes nothing itself; the other prunes in batches,
+                # each a transaction of its own: a prune cut short is finished by the next.
+                t.cancel()
         if self._loops:
             _done, stuck = await asyncio.wait(set(self._loops), timeout=max(grace, 5.0))
             for t in stuck:  # a loop waiting on the database that is away: nothing to finish
@@ -374,6 +383,21 @@ class Engine:
                 log.warning("heartbeat: %s", e)
             except Exception:
                 log.exception("heartbeat failed; retrying")
+
+    async def _maintenance_loop(self) -> None:
+        """Run ``maintenance`` every ``prune_interval_seconds`` (the first a minute after the
+        start at most), never two at once. A failure is logged and waits for the next round."""
+        every = self.settings.prune_interval_seconds
+        await self._pause(self._stopped, min(every, 60.0))
+        while not self._stopping:
+            if self.maintenance is not None and not self.fenced:
+                try:
+                    await self.maintenance()
+                except StoreUnavailableError as e:
+                    log.warning("maintenance: %s", e)
+                except Exception:
+                    log.exception("maintenance failed; next round in %g s", every)
+            await self._pause(self._stopped, every)
 
     async def _fence_loop(self) -> None:
         """Stop this node's runs when its lease is about to lapse (see the module docstring).

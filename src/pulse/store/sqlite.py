@@ -81,6 +81,7 @@ SMALL_LOG_BYTES = 64 * 1024
 _MAX_GROUP = 1000
 _WAKE = object()  # wakes the writer for an urgent write
 _JSON_BATCH_CHARS = 256 * 1024  # log text in one batch of ends written through JSON, at most
+_VACUUM_PAGES = 1000  # free pages given back to the file system in one write
 
 
 def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
@@ -684,9 +685,17 @@ class SQLiteStore(Store):
                     out, {job_id: await self._prune_job(job_id, policy, now, batch, pause, dry_run)}
                 )
             if out and not dry_run:
-                # Hand the freed pages back to the file system, a bounded number at a time.
-                await self._write(lambda c: c.execute("PRAGMA incremental_vacuum(2000)").fetchall())
+                await self._give_back_free_pages(pause)
             return out
+
+    async def _give_back_free_pages(self, pause: float) -> None:
+        """Hand the pages a prune freed back to the file system (a file made with incremental
+        auto-vacuum), ``_VACUUM_PAGES`` at a time so that other writes go on in between."""
+        while True:
+            freed = await self._write(_incremental_vacuum)
+            if freed < _VACUUM_PAGES:
+                return
+            await asyncio.sleep(pause)
 
     async def _prune_job(
         self,
@@ -890,6 +899,20 @@ def _bounds(
     row = c.execute(pruning.latest_failure_query(p), {"job": job_id}).fetchone()
     bounds.latest_failure = None if row is None else row[0]
     return bounds
+
+
+def _incremental_vacuum(c: sqlite3.Connection) -> int:
+    """Give up to ``_VACUUM_PAGES`` free pages back; returns how many went (0 on a file
+    without incremental auto-vacuum)."""
+    if c.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
+        return 0
+    free = int(c.execute("PRAGMA freelist_count").fetchone()[0])
+    pages = min(free, _VACUUM_PAGES)
+    for _ in range(pages):
+        # Python's driver steps a statement that returns no rows once, and each step of this
+        # pragma frees one page: one page a call.
+        c.execute("PRAGMA incremental_vacuum(1)")
+    return pages
 
 
 def _delete_batch(c: sqlite3.Connection, query: str, params: dict[str, Any]) -> tuple[int, int]:

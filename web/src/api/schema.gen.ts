@@ -193,6 +193,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/pulse/jobs/{job_id}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Job Stats
+         * @description The job's runs in the window: totals, success rate, duration percentiles and a series.
+         *     Kept as roll-ups when runs end, so runs pruned since still count.
+         */
+        get: operations["job_stats_api_pulse_jobs__job_id__stats_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/pulse/jobs/{job_id}/trigger": {
         parameters: {
             query?: never;
@@ -207,6 +228,69 @@ export interface paths {
          * @description Run the job now. The answer names the execution that will record the run.
          */
         post: operations["trigger_job_api_pulse_jobs__job_id__trigger_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pulse/maintenance/prune": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Prune
+         * @description Prune now: delete the executions the policies let go (with their logs), in small
+         *     batches, and answer how many went, per job. With `dry_run`, count them and delete
+         *     nothing. On several nodes, a prune running elsewhere is waited for first.
+         */
+        post: operations["prune_api_pulse_maintenance_prune_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pulse/maintenance/prunes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Prunes
+         * @description The latest prunes (background and manual), newest first.
+         */
+        get: operations["list_prunes_api_pulse_maintenance_prunes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pulse/maintenance/rebuild-stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rebuild Stats
+         * @description Recompute every roll-up from the raw history stored now. Runs pruned before are then
+         *     lost from the statistics: this repairs, it does not restore.
+         */
+        post: operations["rebuild_stats_api_pulse_maintenance_rebuild_stats_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -235,10 +319,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/pulse/settings/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Retention
+         * @description The global retention policy, which every job follows but for the rules it overrides
+         *     (its `retention`).
+         */
+        get: operations["get_retention_api_pulse_settings_retention_get"];
+        /**
+         * Put Retention
+         * @description Replace the global retention policy; rules left out take their defaults (completed
+         *     runs 30 days, failed 90, at most 10,000 per job, always the last 20). A job's latest
+         *     failure and running executions are always kept. The next prune applies it.
+         */
+        put: operations["put_retention_api_pulse_settings_retention_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pulse/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Overall Stats
+         * @description The same totals across all jobs, with what runs now, the jobs failing most, the slowest
+         *     and the latest failures.
+         */
+        get: operations["overall_stats_api_pulse_stats_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pulse/stats/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Jobs Stats
+         * @description Per job, its runs in the window and the outcomes of its last 20 finished runs, for the
+         *     jobs list.
+         */
+        get: operations["jobs_stats_api_pulse_stats_jobs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * DurationsOut
+         * @description Duration percentiles in ms (within 5 %, from a log-scale histogram) and the longest;
+         *     null when nothing finished.
+         */
+        DurationsOut: {
+            /** Max */
+            max: number | null;
+            /** P50 */
+            p50: number | null;
+            /** P95 */
+            p95: number | null;
+            /** P99 */
+            p99: number | null;
+        };
         /** ErrorResponse */
         ErrorResponse: {
             /** Detail */
@@ -299,6 +467,34 @@ export interface components {
              */
             trigger: "schedule" | "manual" | "rerun" | "retry";
         };
+        /** FailingJob */
+        FailingJob: {
+            /** Failed */
+            failed: number;
+            /** Job Id */
+            job_id: string;
+            /** Name */
+            name: string;
+            /** Success Rate */
+            success_rate: number | null;
+            /** Total */
+            total: number;
+        };
+        /** FailureOut */
+        FailureOut: {
+            /** Duration Ms */
+            duration_ms: number | null;
+            /** Error Message */
+            error_message: string | null;
+            /** Id */
+            id: string;
+            /** Job Name */
+            job_name: string | null;
+            /** Scheduled Job Id */
+            scheduled_job_id: string;
+            /** Started At */
+            started_at: string;
+        };
         /** FieldError */
         FieldError: {
             /** Field */
@@ -355,6 +551,8 @@ export interface components {
              * @description JSON given to the handler: nested at most 32 levels, at most 65536 bytes as compact JSON, finite numbers only. No NUL characters and no lone UTF-16 surrogates (422 naming the field), in keys and values.
              */
             payload?: unknown;
+            /** @description The rules of the global retention policy this job overrides; null: the global policy as it is. */
+            retention?: components["schemas"]["RetentionRules"] | null;
             /**
              * Run As
              * @description The user the command runs as (Pulse must run as root to switch); null: the server's default (PULSE_RUN_AS), else Pulse's own user. A user name or uid: letters, digits, '.', '_' and '-', at most 32 characters.
@@ -415,6 +613,13 @@ export interface components {
             overlap: "forbid" | "allow";
             /** Payload */
             payload: unknown;
+            /**
+             * Retention
+             * @description The retention rules this job overrides (`keep_days`, `keep_max`, `keep_min`, only those given); null: the global policy (`GET /settings/retention`).
+             */
+            retention: {
+                [key: string]: unknown;
+            } | null;
             /** Run As */
             run_as: string | null;
             /** Schedule Description */
@@ -432,6 +637,66 @@ export interface components {
             timezone: string;
             /** Updated At */
             updated_at: string;
+        };
+        /** JobOutcomes */
+        JobOutcomes: {
+            /** Completed */
+            completed: number;
+            /** Failed */
+            failed: number;
+            /** Job Id */
+            job_id: string;
+            /**
+             * Recent
+             * @description Outcomes of the job's latest finished executions, oldest first.
+             */
+            recent: ("completed" | "failed")[];
+            /** Success Rate */
+            success_rate: number | null;
+            /** Total */
+            total: number;
+        };
+        /** JobPruneOut */
+        JobPruneOut: {
+            /** Deleted */
+            deleted: number;
+            /** Job Id */
+            job_id: string;
+            /** @description The job's policy: its rules over the global. */
+            policy: components["schemas"]["RetentionPolicyOut"];
+        };
+        /** JobStatsOut */
+        JobStatsOut: {
+            /** Completed */
+            completed: number;
+            /** Days */
+            days: number;
+            duration_ms: components["schemas"]["DurationsOut"];
+            /** Failed */
+            failed: number;
+            /** Job Id */
+            job_id: string;
+            /**
+             * Period
+             * @description The series' step: hours for 2 days or less, else UTC days.
+             * @enum {string}
+             */
+            period: "hour" | "day";
+            /**
+             * Series
+             * @description Every period of the window, oldest first, zeros where nothing ran.
+             */
+            series: components["schemas"]["SeriesPoint"][];
+            /**
+             * Success Rate
+             * @description completed / total; null when total is 0.
+             */
+            success_rate: number | null;
+            /**
+             * Total
+             * @description Finished executions (completed + failed).
+             */
+            total: number;
         };
         /** JobUpdate */
         JobUpdate: {
@@ -482,6 +747,8 @@ export interface components {
              * @description JSON given to the handler: nested at most 32 levels, at most 65536 bytes as compact JSON, finite numbers only. No NUL characters and no lone UTF-16 surrogates (422 naming the field), in keys and values.
              */
             payload?: unknown;
+            /** @description The rules of the global retention policy this job overrides; null: the global policy as it is. */
+            retention?: components["schemas"]["RetentionRules"] | null;
             /**
              * Run As
              * @description The user the command runs as (Pulse must run as root to switch); null: the server's default (PULSE_RUN_AS), else Pulse's own user. A user name or uid: letters, digits, '.', '_' and '-', at most 32 characters.
@@ -496,6 +763,29 @@ export interface components {
              * @description IANA time zone of the cron expression (default UTC). Refused with an interval schedule, where it would mean nothing. An empty name is refused; on a change, null resets it to UTC.
              */
             timezone?: string | null;
+        };
+        /** JobsStatsOut */
+        JobsStatsOut: {
+            /** Days */
+            days: number;
+            /** Jobs */
+            jobs: components["schemas"]["JobOutcomes"][];
+        };
+        /**
+         * KeepDays
+         * @description Days to keep finished executions, per status (running ones are never pruned).
+         */
+        KeepDays: {
+            /**
+             * Completed
+             * @description Days (1 to 36500) after which finished executions of this status are deleted, by their start; null: kept whatever their age.
+             */
+            completed?: number | null;
+            /**
+             * Failed
+             * @description Days (1 to 36500) after which finished executions of this status are deleted, by their start; null: kept whatever their age.
+             */
+            failed?: number | null;
         };
         /** ListExecutionsResponse */
         ListExecutionsResponse: {
@@ -563,6 +853,99 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** OverallStatsOut */
+        OverallStatsOut: {
+            /** Completed */
+            completed: number;
+            /** Days */
+            days: number;
+            duration_ms: components["schemas"]["DurationsOut"];
+            /** Failed */
+            failed: number;
+            /**
+             * Failing
+             * @description The jobs failing most in the window.
+             */
+            failing: components["schemas"]["FailingJob"][];
+            /**
+             * Latest Failures
+             * @description The newest failures, newest first.
+             */
+            latest_failures: components["schemas"]["FailureOut"][];
+            /**
+             * Period
+             * @description The series' step: hours for 2 days or less, else UTC days.
+             * @enum {string}
+             */
+            period: "hour" | "day";
+            /**
+             * Running
+             * @description Executions running now, on every node.
+             */
+            running: components["schemas"]["PulseExecution"][];
+            /**
+             * Series
+             * @description Every period of the window, oldest first, zeros where nothing ran.
+             */
+            series: components["schemas"]["SeriesPoint"][];
+            /**
+             * Slowest
+             * @description The jobs slowest on average in the window.
+             */
+            slowest: components["schemas"]["SlowJob"][];
+            /**
+             * Success Rate
+             * @description completed / total; null when total is 0.
+             */
+            success_rate: number | null;
+            /**
+             * Total
+             * @description Finished executions (completed + failed).
+             */
+            total: number;
+        };
+        /**
+         * PruneOut
+         * @description One prune: how many executions went (or would go, dry), when, under which policies.
+         */
+        PruneOut: {
+            /** Deleted */
+            deleted: number;
+            /** Dry Run */
+            dry_run: boolean;
+            /** Finished At */
+            finished_at: string;
+            /**
+             * Jobs
+             * @description The jobs that lost executions, with how many.
+             */
+            jobs: components["schemas"]["JobPruneOut"][];
+            /** Node Id */
+            node_id: string;
+            /** @description The global policy it applied. */
+            policy: components["schemas"]["RetentionPolicyOut"];
+            /** Started At */
+            started_at: string;
+            /**
+             * Trigger
+             * @enum {string}
+             */
+            trigger: "manual" | "schedule";
+        };
+        /** PruneRequest */
+        PruneRequest: {
+            /**
+             * Dry Run
+             * @description Count what would go, per job; delete nothing.
+             * @default false
+             */
+            dry_run: boolean;
+        };
+        /** PrunesOut */
+        PrunesOut: {
+            /** Prunes */
+            prunes: components["schemas"]["PruneOut"][];
+        };
         /**
          * PulseExecution
          * @description One execution (the seed's ``PulseExecution``, plus additions).
@@ -610,6 +993,78 @@ export interface components {
              * @enum {string}
              */
             trigger: "schedule" | "manual" | "rerun" | "retry";
+        };
+        /** RebuildOut */
+        RebuildOut: {
+            /**
+             * Counted
+             * @description Executions counted into the rebuilt roll-ups.
+             */
+            counted: number;
+        };
+        /**
+         * RetentionPolicyOut
+         * @description A whole retention policy: every rule with its value.
+         */
+        RetentionPolicyOut: {
+            /**
+             * Keep Days
+             * @description Days per status; a status absent or null is kept whatever its age.
+             */
+            keep_days: {
+                [key: string]: number | null;
+            };
+            /** Keep Max */
+            keep_max: number | null;
+            /** Keep Min */
+            keep_min: number;
+        };
+        /**
+         * RetentionRules
+         * @description Rules of a retention policy (see the API description). On a job, only the rules given
+         *     override the global policy's; in ``PUT /settings/retention``, rules left out take their
+         *     defaults.
+         */
+        RetentionRules: {
+            /** @description Days per status; a status left out keeps the other policy's value. */
+            keep_days?: components["schemas"]["KeepDays"] | null;
+            /**
+             * Keep Max
+             * @description At most this many executions per job, the oldest going first; null: no cap.
+             */
+            keep_max?: number | null;
+            /**
+             * Keep Min
+             * @description The newest this many executions of a job are kept whatever their age.
+             */
+            keep_min?: number | null;
+        };
+        /** SeriesPoint */
+        SeriesPoint: {
+            /** Completed */
+            completed: number;
+            /** Failed */
+            failed: number;
+            /** P95 Ms */
+            p95_ms: number | null;
+            /**
+             * Start
+             * @description The period's first instant (an hour or a UTC day).
+             */
+            start: string;
+        };
+        /** SlowJob */
+        SlowJob: {
+            /** Job Id */
+            job_id: string;
+            /** Max Ms */
+            max_ms: number | null;
+            /** Name */
+            name: string;
+            /** P95 Ms */
+            p95_ms: number | null;
+            /** Total */
+            total: number;
         };
         /** TriggerResponse */
         TriggerResponse: {
@@ -1590,6 +2045,86 @@ export interface operations {
             };
         };
     };
+    job_stats_api_pulse_jobs__job_id__stats_get: {
+        parameters: {
+            query?: {
+                /** @description The window: the last this many days (1 to 400); hourly series for 2 days or less, daily (UTC days) beyond. */
+                days?: number;
+            };
+            header?: never;
+            path: {
+                /** @description A job id (`SPJ_…`): letters, digits and _, at most 64 characters (422 otherwise). */
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobStatsOut"];
+                };
+            };
+            /** @description The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: the request comes from another browser origin (cross-site request). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No job has this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (a guard against DNS rebinding; PULSE_ALLOWED_HOSTS adds names). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field at fault and why. Texts must be valid Unicode without NUL, numbers finite and of the documented type (no booleans as numbers), JSON without NaN or Infinity, every field within its documented limit; ids are letters, digits and `_`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     trigger_job_api_pulse_jobs__job_id__trigger_post: {
         parameters: {
             query?: never;
@@ -1631,6 +2166,262 @@ export interface operations {
             };
             /** @description No job has this id. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (a guard against DNS rebinding; PULSE_ALLOWED_HOSTS adds names). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field at fault and why. Texts must be valid Unicode without NUL, numbers finite and of the documented type (no booleans as numbers), JSON without NaN or Infinity, every field within its documented limit; ids are letters, digits and `_`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The disk holding the database is full: nothing was changed until space is freed. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    prune_api_pulse_maintenance_prune_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PruneRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PruneOut"];
+                };
+            };
+            /** @description The request could not be read (for instance the client stopped sending its body). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: the request comes from another browser origin (cross-site request). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request body is larger than 1048576 bytes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (a guard against DNS rebinding; PULSE_ALLOWED_HOSTS adds names). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field at fault and why. Texts must be valid Unicode without NUL, numbers finite and of the documented type (no booleans as numbers), JSON without NaN or Infinity, every field within its documented limit; ids are letters, digits and `_`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The disk holding the database is full: nothing was changed until space is freed. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_prunes_api_pulse_maintenance_prunes_get: {
+        parameters: {
+            query?: {
+                /** @description How many, 1 to 200. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrunesOut"];
+                };
+            };
+            /** @description The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: the request comes from another browser origin (cross-site request). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (a guard against DNS rebinding; PULSE_ALLOWED_HOSTS adds names). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field at fault and why. Texts must be valid Unicode without NUL, numbers finite and of the documented type (no booleans as numbers), JSON without NaN or Infinity, every field within its documented limit; ids are letters, digits and `_`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    rebuild_stats_api_pulse_maintenance_rebuild_stats_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RebuildOut"];
+                };
+            };
+            /** @description The request could not be read (for instance the client stopped sending its body). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: the request comes from another browser origin (cross-site request). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request body is larger than 1048576 bytes. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1734,6 +2525,303 @@ export interface operations {
             };
             /** @description The disk holding the database is full: nothing was changed until space is freed. */
             507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_retention_api_pulse_settings_retention_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionPolicyOut"];
+                };
+            };
+            /** @description The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: the request comes from another browser origin (cross-site request). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (a guard against DNS rebinding; PULSE_ALLOWED_HOSTS adds names). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field at fault and why. Texts must be valid Unicode without NUL, numbers finite and of the documented type (no booleans as numbers), JSON without NaN or Infinity, every field within its documented limit; ids are letters, digits and `_`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    put_retention_api_pulse_settings_retention_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetentionRules"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionPolicyOut"];
+                };
+            };
+            /** @description The request could not be read (for instance the client stopped sending its body). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: the request comes from another browser origin (cross-site request). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request body is larger than 1048576 bytes. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (a guard against DNS rebinding; PULSE_ALLOWED_HOSTS adds names). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field at fault and why. Texts must be valid Unicode without NUL, numbers finite and of the documented type (no booleans as numbers), JSON without NaN or Infinity, every field within its documented limit; ids are letters, digits and `_`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The disk holding the database is full: nothing was changed until space is freed. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    overall_stats_api_pulse_stats_get: {
+        parameters: {
+            query?: {
+                /** @description The window: the last this many days (1 to 400); hourly series for 2 days or less, daily (UTC days) beyond. */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OverallStatsOut"];
+                };
+            };
+            /** @description The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: the request comes from another browser origin (cross-site request). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (a guard against DNS rebinding; PULSE_ALLOWED_HOSTS adds names). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field at fault and why. Texts must be valid Unicode without NUL, numbers finite and of the documented type (no booleans as numbers), JSON without NaN or Infinity, every field within its documented limit; ids are letters, digits and `_`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    jobs_stats_api_pulse_stats_jobs_get: {
+        parameters: {
+            query?: {
+                /** @description The window: the last this many days (1 to 400); hourly series for 2 days or less, daily (UTC days) beyond. */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobsStatsOut"];
+                };
+            };
+            /** @description The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: the request comes from another browser origin (cross-site request). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (a guard against DNS rebinding; PULSE_ALLOWED_HOSTS adds names). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field at fault and why. Texts must be valid Unicode without NUL, numbers finite and of the documented type (no booleans as numbers), JSON without NaN or Infinity, every field within its documented limit; ids are letters, digits and `_`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

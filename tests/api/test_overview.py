@@ -1,0 +1,85 @@
+"""The overview's figures with many jobs: totals across jobs, the jobs failing most, the
+slowest, the latest failures and every job's outcome strip, checked against the history
+written."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import httpx
+
+from pulse import Pulse
+from pulse.clock import FakeClock
+from pulse.models import ExecutionStatus
+from pulse.store.base import ExecutionEnd
+from tests.store import builders as b
+
+JOBS = 240
+
+
+async def test_the_overview_of_many_jobs_matches_their_history(
+    client: httpx.AsyncClient, pulse: Pulse, clock: FakeClock
+) -> None:
+    store = pulse.store
+    rng = random.Random(9)
+    now = clock.now()
+    written: dict[str, list[tuple[ExecutionStatus, int, object]]] = {}
+    reqs, ends = [], []
+    for k in range(JOBS):
+        job = await store.create_job(b.job(name=f"job-{k:03d}", next_run_at=None))
+        runs = written.setdefault(job.id, [])
+        for i in range(rng.randint(1, 25)):
+            started = now - timedelta(hours=20) + timedelta(seconds=k + 300 * i)  # unique
+            if started >= now:
+                continue
+            status = (
+                ExecutionStatus.FAILED if rng.random() < k / JOBS else ExecutionStatus.COMPLETED
+            )
+            ms = rng.randint(1, 1000) * (k + 1)
+            req = b.request(job.id, created_at=started)
+            reqs.append(req)
+            ends.append(ExecutionEnd(req.execution_id, b.result(status, started, duration_ms=ms)))
+            runs.append((status, ms, started))
+    for req in reqs:
+        await store.enqueue(req)
+    claimed = await store.claim_run_requests("n1", len(reqs), now)
+    assert len(claimed) == len(reqs)
+    await b.start_executions(store, [b.execution(r, started_at=r.created_at) for r in reqs])
+    await store.finish_executions(ends)
+
+    overall = (await client.get("/stats", params={"days": 1})).json()
+    all_runs = [run for runs in written.values() for run in runs]
+    failed = sum(1 for s, _, _ in all_runs if s is ExecutionStatus.FAILED)
+    assert overall["total"] == len(all_runs) and overall["failed"] == failed
+    assert sum(p["completed"] + p["failed"] for p in overall["series"]) == len(all_runs)
+
+    failures = {
+        job_id: sum(1 for s, _, _ in runs if s is ExecutionStatus.FAILED)
+        for job_id, runs in written.items()
+    }
+    top = sorted(failures.values(), reverse=True)[:5]
+    assert [j["failed"] for j in overall["failing"]] == top
+
+    mean = {
+        job_id: sum(ms for _, ms, _ in runs) / len(runs) for job_id, runs in written.items() if runs
+    }
+    slowest = sorted(mean, key=lambda j: -mean[j])[:5]
+    assert [j["job_id"] for j in overall["slowest"]] == slowest
+
+    newest = sorted(
+        (started, job_id)
+        for job_id, runs in written.items()
+        for s, _, started in runs
+        if s is ExecutionStatus.FAILED
+    )[::-1][:10]
+    latest = overall["latest_failures"]
+    assert [f["scheduled_job_id"] for f in latest] == [job_id for _, job_id in newest]
+    assert all(f["job_name"].startswith("job-") for f in latest)
+
+    strip = {j["job_id"]: j for j in (await client.get("/stats/jobs")).json()["jobs"]}
+    assert len(strip) == JOBS
+    for job_id, runs in written.items():
+        expected = [s.value for s, _, _ in sorted(runs, key=lambda r: r[2])][-20:]
+        assert strip[job_id]["recent"] == expected
+        assert strip[job_id]["total"] == len(runs)
