@@ -92,7 +92,7 @@ export function App() {
           <svg width="22" height="22" viewBox="0 0 16 16" aria-hidden="true">
             <path d="M1 9h3l2-6 3 10 2-6h4" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round" stroke-linecap="round" />
           </svg>
-          Pulse
+          <span class="brand-name">Pulse</span>
         </Link>
         <MainNav />
         <span class="spacer" />

@@ -37,20 +37,24 @@ export function RetentionFields({ idPrefix, form, errors, onChange, global }: Pr
         const r = form[key];
         const error = errors[key];
         const none = NONE[key];
+        const chooses = Boolean(global || none);
         return (
           <div key={key} class={error ? "field field--invalid" : "field"} data-rule-field={key}>
-            <label for={`${id}-mode`}>{RULE_LABELS[key]}</label>
+            {/* A rule with one way to set it (the global floor) needs no choice, only its number. */}
+            <label for={chooses ? `${id}-mode` : id}>{RULE_LABELS[key]}</label>
             <div class="inline-inputs">
-              <select
-                id={`${id}-mode`}
-                value={r.mode}
-                onChange={(e) => set(key, { mode: e.currentTarget.value as RuleInput["mode"] })}
-                aria-describedby={error ? `${id}-error` : undefined}
-              >
-                {global && <option value="inherit">as the global policy ({describeRule(key, globalValue(global, key))})</option>}
-                <option value="value">{VALUE[key]}</option>
-                {none && <option value="none">{none}</option>}
-              </select>
+              {chooses && (
+                <select
+                  id={`${id}-mode`}
+                  value={r.mode}
+                  onChange={(e) => set(key, { mode: e.currentTarget.value as RuleInput["mode"] })}
+                  aria-describedby={error ? `${id}-error` : undefined}
+                >
+                  {global && <option value="inherit">as the global policy ({describeRule(key, globalValue(global, key))})</option>}
+                  <option value="value">{VALUE[key]}</option>
+                  {none && <option value="none">{none}</option>}
+                </select>
+              )}
               {r.mode === "value" && (
                 <>
                   <input
@@ -61,7 +65,7 @@ export function RetentionFields({ idPrefix, form, errors, onChange, global }: Pr
                     step={1}
                     inputMode="numeric"
                     value={r.value}
-                    aria-label={`${RULE_LABELS[key]} (${UNIT[key]})`}
+                    aria-label={chooses ? `${RULE_LABELS[key]} (${UNIT[key]})` : undefined}
                     aria-invalid={Boolean(error)}
                     aria-describedby={error ? `${id}-error` : undefined}
                     onInput={(e) => set(key, { value: e.currentTarget.value })}

@@ -3,7 +3,7 @@ import { describeRule, type EffectiveRule, RULE_LABELS } from "../lib/retention"
 
 export function RetentionRules({ rules, marked = false }: { rules: EffectiveRule[]; marked?: boolean }) {
   return (
-    <dl class="facts rules">
+    <dl class="rules">
       {rules.map((r) => (
         <div key={r.key} data-rule={r.key} data-overridden={marked ? String(r.overridden) : undefined}>
           <dt>{RULE_LABELS[r.key]}</dt>

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Job } from "../api/jobs";
 import type { StatsPoint } from "../api/stats";
 import {
+  axisLabel,
   busyPoints,
   durationColumns,
   durationSummary,
@@ -68,6 +69,13 @@ describe("outcomesText", () => {
 describe("periodLabel", () => {
   it("names UTC days in UTC", () => {
     expect(periodLabel("2025-12-06T00:00:00Z", "day")).toBe("6 Dec 2025");
+  });
+
+  it("labels the time axis: days in UTC, hours on the local clock", () => {
+    expect(axisLabel(Date.parse("2025-12-06T00:00:00Z") / 1000, "day")).toBe("6 Dec");
+    const noon = new Date(2025, 11, 6, 12, 0, 0);
+    expect(axisLabel(noon.getTime() / 1000, "hour")).toBe("12:00");
+    expect(axisLabel(new Date(2025, 11, 6, 0, 0, 0).getTime() / 1000, "hour")).toBe("6 Dec");
   });
 
   it("names hours in local time", () => {

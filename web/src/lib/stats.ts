@@ -48,6 +48,14 @@ export function periodLabel(iso: string, period: StatsPeriod): string {
   return `${d.getDate()} ${MONTHS[d.getMonth()]}, ${pad(d.getHours())}:00`;
 }
 
+/** A tick of the time axis (`ts` in seconds): "6 Dec" for days (UTC), "14:00" for hours, the date at local midnight. */
+export function axisLabel(ts: number, period: StatsPeriod): string {
+  const d = new Date(ts * 1000);
+  if (period === "day") return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]}`;
+  if (d.getHours() === 0 && d.getMinutes() === 0) return `${d.getDate()} ${MONTHS[d.getMonth()]}`;
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString("en")} ${n === 1 ? one : many}`;
 }

@@ -190,6 +190,7 @@ function Failing({ stats }: { stats: OverviewStats }) {
       {stats.failing.length === 0 ? (
         <p class="section-empty muted">No job failed.</p>
       ) : (
+        <div class="table-wrap">
         <table class="data-table data-table--wide">
           <thead>
             <tr>
@@ -212,6 +213,7 @@ function Failing({ stats }: { stats: OverviewStats }) {
             ))}
           </tbody>
         </table>
+        </div>
       )}
     </Section>
   );
@@ -224,6 +226,7 @@ function Slowest({ stats }: { stats: OverviewStats }) {
       {stats.slowest.length === 0 ? (
         <p class="section-empty muted">Nothing finished.</p>
       ) : (
+        <div class="table-wrap">
         <table class="data-table data-table--wide">
           <thead>
             <tr>
@@ -246,6 +249,7 @@ function Slowest({ stats }: { stats: OverviewStats }) {
             ))}
           </tbody>
         </table>
+        </div>
       )}
     </Section>
   );

@@ -5,7 +5,7 @@
 import uPlot from "uplot";
 import type { StatsPeriod } from "../../api/stats";
 import { formatDuration } from "../../lib/format";
-import { type Columns, periodSeconds } from "../../lib/stats";
+import { axisLabel, type Columns, periodSeconds } from "../../lib/stats";
 
 export type ChartKind = "runs" | "duration";
 
@@ -62,7 +62,7 @@ function options(spec: PlotSpec): uPlot.Options {
       },
     },
     axes: [
-      axis(c, { space: 60 }),
+      axis(c, { space: 56, values: (_u, ticks) => ticks.map((t) => axisLabel(t, period)) }),
       kind === "runs"
         ? axis(c, { incrs: COUNT_STEPS, size: 40, values: (_u, vals) => vals.map((v) => v.toLocaleString("en")) })
         : axis(c, { size: 64, values: (_u, vals) => vals.map((v) => formatDuration(v)) }),
