@@ -3,74 +3,58 @@
  * looked back at).
  */
 import { requestJson } from "./http";
-import { toJob, type Job } from "./jobs";
-import type { WireJob } from "./wire";
-
-/** Days after which finished executions of a status go; null keeps them forever. */
-export interface KeepDays {
-  completed?: number | null;
-  failed?: number | null;
-}
+import { type Job, updateJob } from "./jobs";
+import type { WirePrune, WirePrunes, WireRetentionPolicy, WireRetentionRules } from "./wire";
 
 /** A whole policy, as the global one and a prune's effective ones are given. */
-export interface RetentionPolicy {
-  keep_days: KeepDays;
-  /** At most this many executions per job; null: no cap. */
-  keep_max: number | null;
-  /** The newest this many executions of a job are always kept. */
-  keep_min: number;
-}
-
+export type RetentionPolicy = WireRetentionPolicy;
 /** The rules a job overrides; those left out come from the global policy. */
-export interface RetentionRules {
-  keep_days?: KeepDays;
-  keep_max?: number | null;
-  keep_min?: number;
-}
-
-export interface JobPrune {
-  job_id: string;
-  deleted: number;
-  policy: RetentionPolicy;
-}
-
-export interface PruneReport {
-  deleted: number;
-  dry_run: boolean;
-  started_at: string;
-  finished_at: string;
-  node_id: string;
-  trigger: "manual" | "schedule";
-  policy: RetentionPolicy;
-  /** The jobs that lost (or, dry, would lose) executions. */
-  jobs: JobPrune[];
-}
+export type RetentionRules = WireRetentionRules;
+/** Days per status after which finished executions go; null keeps them forever. */
+export type KeepDays = NonNullable<RetentionRules["keep_days"]>;
+export type PruneReport = WirePrune;
+export type JobPrune = PruneReport["jobs"][number];
 
 export async function getRetentionPolicy(): Promise<RetentionPolicy> {
-  return requestJson<RetentionPolicy>("/settings/retention");
+  return requestJson<WireRetentionPolicy>("/settings/retention");
 }
 
-export async function saveRetentionPolicy(policy: RetentionPolicy): Promise<RetentionPolicy> {
-  return requestJson<RetentionPolicy>("/settings/retention", { method: "PUT", body: policy });
+export async function saveRetentionPolicy(policy: RetentionRules): Promise<RetentionPolicy> {
+  return requestJson<WireRetentionPolicy>("/settings/retention", { method: "PUT", body: policy });
 }
 
-/** The job's own rules (undefined: it follows the global policy). */
-export function jobRetention(job: Job): RetentionRules | undefined {
-  return (job as Job & { retention?: RetentionRules }).retention;
+const count = (v: unknown): v is number | null => v === null || typeof v === "number";
+
+/**
+ * The job's own rules (undefined: it follows the global policy). The server sends them as an
+ * open object; the rules this UI knows are picked out of it, each checked.
+ */
+export function jobRetention(job: Pick<Job, "retention">): RetentionRules | undefined {
+  const r = job.retention;
+  if (!r) return undefined;
+  const rules: RetentionRules = {};
+  const days = r.keep_days;
+  if (typeof days === "object" && days !== null) {
+    const d = days as Record<string, unknown>;
+    const keep: KeepDays = {};
+    if ("completed" in d && count(d.completed)) keep.completed = d.completed;
+    if ("failed" in d && count(d.failed)) keep.failed = d.failed;
+    rules.keep_days = keep;
+  }
+  if ("keep_max" in r && count(r.keep_max)) rules.keep_max = r.keep_max;
+  if ("keep_min" in r && typeof r.keep_min === "number") rules.keep_min = r.keep_min;
+  return rules;
 }
 
 /** Override the job's rules; null returns it to the global policy. */
 export async function setJobRetention(jobId: string, rules: RetentionRules | null): Promise<Job> {
-  return toJob(
-    await requestJson<WireJob>(`/jobs/${encodeURIComponent(jobId)}`, { method: "PATCH", body: { retention: rules } }),
-  );
+  return updateJob(jobId, { retention: rules });
 }
 
 export async function prune(dryRun: boolean): Promise<PruneReport> {
-  return requestJson<PruneReport>("/maintenance/prune", { method: "POST", body: { dry_run: dryRun } });
+  return requestJson<WirePrune>("/maintenance/prune", { method: "POST", body: { dry_run: dryRun } });
 }
 
 export async function listPrunes(limit = 20): Promise<PruneReport[]> {
-  const r = await requestJson<{ prunes: PruneReport[] }>("/maintenance/prunes", { query: { limit } });
-  return r.prunes;
+  return (await requestJson<WirePrunes>("/maintenance/prunes", { query: { limit } })).prunes;
 }

@@ -15,6 +15,12 @@ type Trigger = paths["/api/pulse/jobs/{job_id}/trigger"];
 type Executions = paths["/api/pulse/jobs/{job_id}/executions"];
 type OneExecution = paths["/api/pulse/executions/{execution_id}"];
 type LogChunks = paths["/api/pulse/executions/{execution_id}/log-chunks"];
+type JobStatsPath = paths["/api/pulse/jobs/{job_id}/stats"];
+type StatsPath = paths["/api/pulse/stats"];
+type JobsStatsPath = paths["/api/pulse/stats/jobs"];
+type RetentionPath = paths["/api/pulse/settings/retention"];
+type PrunePath = paths["/api/pulse/maintenance/prune"];
+type PrunesPath = paths["/api/pulse/maintenance/prunes"];
 
 export type WireJobList = Ok<Jobs["get"], 200>;
 export type WireJob = Ok<OneJob["get"], 200>;
@@ -26,6 +32,14 @@ export type WireExecution = WireListExecutionsResponse["executions"][number];
 export type WireExecutionDetail = Ok<OneExecution["get"], 200>;
 export type WireLogChunkPage = Ok<LogChunks["get"], 200>;
 export type WireLogChunk = WireLogChunkPage["chunks"][number];
+export type WireJobStats = Ok<JobStatsPath["get"], 200>;
+export type WireOverallStats = Ok<StatsPath["get"], 200>;
+export type WireJobsStats = Ok<JobsStatsPath["get"], 200>;
+export type WireRetentionPolicy = Ok<RetentionPath["get"], 200>;
+export type WireRetentionRules = Body<RetentionPath["put"]>;
+export type WirePruneRequest = Body<PrunePath["post"]>;
+export type WirePrune = Ok<PrunePath["post"], 200>;
+export type WirePrunes = Ok<PrunesPath["get"], 200>;
 
 /** `{a: string | null}` becomes `{a?: string}`: the seed's types use optional fields, the wire nulls. */
 export type NullToOptional<T> = {

@@ -159,7 +159,7 @@ function Failures({ stats }: { stats: OverviewStats }) {
               {list.map((f) => (
                 <tr key={f.id} data-execution-id={f.id}>
                   <td>
-                    <JobLink id={f.scheduled_job_id} name={f.job_name} />
+                    <JobLink id={f.scheduled_job_id} name={f.job_name ?? undefined} />
                   </td>
                   <td class="nowrap">
                     <RelativeTime iso={f.started_at} />
@@ -168,7 +168,7 @@ function Failures({ stats }: { stats: OverviewStats }) {
                   <td class="cell-error">{f.error_message ?? "—"}</td>
                   <td class="nowrap">
                     <Link href={`/executions/${enc(f.id)}`}>
-                      view<span class="sr-only"> the failed execution of {f.job_name}</span>
+                      view<span class="sr-only"> the failed execution of {f.job_name ?? f.scheduled_job_id}</span>
                     </Link>
                   </td>
                 </tr>
