@@ -375,6 +375,26 @@ def cmd_logs(args: argparse.Namespace) -> int:
             time.sleep(0.5)
 
 
+# -- operating runs -----------------------------------------------------------------------------
+def cmd_cancel(args: argparse.Namespace) -> int:
+    c = Client(args.url, args.token)
+    done = [c.call("POST", f"/executions/{eid}/cancel") for eid in args.execution]
+    human = "\n".join(f"cancelling {e['id']} (on {e['node_id'] or '?'})" for e in done)
+    _out(args, done if len(done) > 1 else done[0], human)
+    return 0
+
+
+def cmd_rerun(args: argparse.Namespace) -> int:
+    c = Client(args.url, args.token)
+    done = [c.call("POST", f"/executions/{eid}/rerun") for eid in args.execution]
+    human = "\n".join(
+        f"re-running {eid}: queued {d['execution_id']}"
+        for eid, d in zip(args.execution, done, strict=True)
+    )
+    _out(args, done if len(done) > 1 else done[0], human)
+    return 0
+
+
 # -- retention and statistics -------------------------------------------------------------------
 def _policy_text(policy: dict[str, Any]) -> str:
     days = policy.get("keep_days") or {}
@@ -511,14 +531,26 @@ def _token_from_env() -> str | None:
         return os.environ.get("PULSE_API_TOKEN")
 
 
-def _client_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--url", default=os.environ.get("PULSE_URL", DEFAULT_URL), help="server URL")
+def _client_options(p: argparse.ArgumentParser, *, root: bool = False) -> None:
+    """The options of every command that talks to a server. They go before the subcommand
+    (``pulse --url … jobs list``) or after it; the root parser holds the defaults, so a
+    subcommand's own copy only overrides them when given."""
+    p.add_argument(
+        "--url",
+        default=os.environ.get("PULSE_URL", DEFAULT_URL) if root else argparse.SUPPRESS,
+        help="server URL (default: PULSE_URL, or the local server)",
+    )
     p.add_argument(
         "--token",
-        default=_token_from_env(),
+        default=_token_from_env() if root else argparse.SUPPRESS,
         help="API token (default: PULSE_API_TOKEN, or the file PULSE_API_TOKEN_FILE names)",
     )
-    p.add_argument("--json", action="store_true", help="print JSON for scripts")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        default=False if root else argparse.SUPPRESS,
+        help="print JSON for scripts",
+    )
 
 
 def _job_options(p: argparse.ArgumentParser, *, creating: bool) -> None:
@@ -543,6 +575,7 @@ def _job_options(p: argparse.ArgumentParser, *, creating: bool) -> None:
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="pulse", description=__doc__)
+    _client_options(root, root=True)
     sub = root.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run a Pulse node (scheduler, workers, API, UI)")
@@ -593,6 +626,15 @@ def parser() -> argparse.ArgumentParser:
     _client_options(logs)
     logs.set_defaults(fn=cmd_logs)
 
+    for name, text, fn in (
+        ("cancel", "cancel running executions (on whichever node runs them)", cmd_cancel),
+        ("rerun", "run finished executions again", cmd_rerun),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("execution", nargs="+")
+        _client_options(p)
+        p.set_defaults(fn=fn)
+
     prune = sub.add_parser("prune", help="delete the history the retention policies let go")
     prune.add_argument("--dry-run", action="store_true", help="say what would go, per job")
     _client_options(prune)
@@ -631,7 +673,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="target", required=True, help="postgresql://… (migrated first)")
     p.add_argument("--batch-size", type=int, default=1000, help="rows per transaction")
     p.add_argument("--force", action="store_true", help="copy even while a node uses the source")
-    p.add_argument("--json", action="store_true", help="print a JSON summary for scripts")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print a JSON summary for scripts",
+    )
     store.set_defaults(fn=cmd_store)
     return root
 

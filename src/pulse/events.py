@@ -40,6 +40,17 @@ class ExecutionFailed:
 
 
 @dataclass(frozen=True, slots=True)
+class ExecutionCancelling:
+    """Someone asked to cancel a running execution: the node running it stops it (its end, a
+    ``pulse_execution_failed`` with "cancelled", follows)."""
+
+    execution_id: str
+    job_id: str
+    requested_at: str
+    type: Literal["pulse_execution_cancelling"] = "pulse_execution_cancelling"
+
+
+@dataclass(frozen=True, slots=True)
 class JobChanged:
     job_id: str
     change: JobChange
@@ -59,7 +70,14 @@ class LogLines:
     type: Literal["pulse_execution_log"] = "pulse_execution_log"
 
 
-Event = ExecutionStarted | ExecutionCompleted | ExecutionFailed | JobChanged | LogLines
+Event = (
+    ExecutionStarted
+    | ExecutionCompleted
+    | ExecutionFailed
+    | ExecutionCancelling
+    | JobChanged
+    | LogLines
+)
 
 
 def to_message(event: Event) -> dict[str, Any]:
@@ -74,6 +92,7 @@ def from_message(message: dict[str, Any]) -> Event:
         "pulse_execution_started": ExecutionStarted,
         "pulse_execution_completed": ExecutionCompleted,
         "pulse_execution_failed": ExecutionFailed,
+        "pulse_execution_cancelling": ExecutionCancelling,
         "pulse_job_changed": JobChanged,
         "pulse_execution_log": LogLines,
     }

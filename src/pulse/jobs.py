@@ -19,6 +19,7 @@ from pulse import ids
 from pulse.errors import InvalidInputError
 from pulse.models import Job, JobState, Overlap, Schedule, Target
 from pulse.retention import parse_rules
+from pulse.retries import DEFAULT_BACKOFF_SECONDS, MAX_ATTEMPTS, MAX_BACKOFF_SECONDS
 from pulse.schedules import MAX_CRON_LENGTH, MAX_TIMEZONE_LENGTH, next_fire_after, validate
 
 # The schedule's own bounds, re-exported beside the others.
@@ -46,7 +47,16 @@ USER_NAME_RULE = "a user name or uid: letters, digits, '.', '_' and '-', at most
 _SCHEDULE_FIELDS = {"cron", "timezone", "interval_seconds"}
 _TARGET_FIELDS = {"command", "cwd", "env", "handler", "payload", "run_as"}
 FIELDS = (
-    {"name", "description", "timeout_seconds", "overlap", "state", "retention"}
+    {
+        "name",
+        "description",
+        "timeout_seconds",
+        "overlap",
+        "state",
+        "retention",
+        "max_attempts",
+        "retry_backoff_seconds",
+    }
     | _SCHEDULE_FIELDS
     | _TARGET_FIELDS
 )
@@ -224,6 +234,30 @@ def _check_schedule(cron: object, timezone: object, interval: object) -> Schedul
     return validate(Schedule(cron=cron, timezone=timezone or "UTC", interval_seconds=interval))
 
 
+def _given(fields: dict[str, Any], name: str, default: object) -> object:
+    """The field's value, or ``default`` when it is absent or null."""
+    value = fields.get(name)
+    return default if value is None else value
+
+
+def _check_attempts(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInputError("max_attempts", "must be an integer")
+    if not 1 <= value <= MAX_ATTEMPTS:
+        raise InvalidInputError("max_attempts", f"must be between 1 and {MAX_ATTEMPTS}")
+    return value
+
+
+def _check_backoff(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInputError("retry_backoff_seconds", "must be a number of seconds")
+    if not (math.isfinite(value) and 0 < value <= MAX_BACKOFF_SECONDS):
+        raise InvalidInputError(
+            "retry_backoff_seconds", f"must be above 0 and at most {MAX_BACKOFF_SECONDS:.0f}"
+        )
+    return float(value)
+
+
 def _check_retention(value: object) -> dict[str, Any] | None:
     """A job's retention overrides (null: the global policy), validated; ``{}`` is null."""
     if value is None:
@@ -272,6 +306,10 @@ def new_job(fields: dict[str, Any], now: datetime) -> Job:
         timeout_seconds=timeout,
         overlap=_enum(Overlap, "overlap", fields.get("overlap") or Overlap.FORBID),
         retention=_check_retention(fields.get("retention")),
+        max_attempts=_check_attempts(_given(fields, "max_attempts", 1)),
+        retry_backoff_seconds=_check_backoff(
+            _given(fields, "retry_backoff_seconds", DEFAULT_BACKOFF_SECONDS)
+        ),
     )
 
 
@@ -348,5 +386,9 @@ def change_job(job: Job, changes: dict[str, Any], now: datetime) -> Job:
         updated_at=now,
         retention=(
             _check_retention(changes["retention"]) if "retention" in changes else job.retention
+        ),
+        max_attempts=_check_attempts(_given(changes, "max_attempts", job.max_attempts)),
+        retry_backoff_seconds=_check_backoff(
+            _given(changes, "retry_backoff_seconds", job.retry_backoff_seconds)
         ),
     )

@@ -104,6 +104,10 @@ class Job:
     # The rules of the global retention policy this job overrides (pulse.retention.parse_rules);
     # None: the global policy as it is.
     retention: dict[str, Any] | None = None
+    # A failed run is tried again up to ``max_attempts`` runs in all, after a backoff that
+    # doubles from ``retry_backoff_seconds`` (pulse.retries).
+    max_attempts: int = 1
+    retry_backoff_seconds: float = 10.0
     # Filled by queries that join the last execution; not stored on the job row.
     last_status: ExecutionStatus | None = None
     last_duration_ms: int | None = None
@@ -122,6 +126,7 @@ class RunRequest:
     created_at: datetime
     attempt: int = 1
     rerun_of: str | None = None
+    run_after: datetime | None = None  # not claimed before (a retry waiting out its backoff)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +152,8 @@ class Execution:
     exit_code: int | None = None
     log_bytes: int = 0
     log_dropped_bytes: int = 0
+    cancel_requested_at: datetime | None = None  # someone asked to cancel it, then
+    cancelled_at: datetime | None = None  # it ended because of that cancel
 
     @property
     def log_truncated(self) -> bool:
@@ -165,6 +172,7 @@ class ExecutionResult:
     exit_code: int | None = None
     log_bytes: int = 0
     log_dropped_bytes: int = 0
+    cancelled_at: datetime | None = None  # the run was cancelled (asked at this instant)
 
 
 @dataclass(frozen=True, slots=True)

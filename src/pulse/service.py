@@ -22,12 +22,21 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from pulse.clock import Clock
+from pulse.clock import Clock, format_ts
 from pulse.engine.engine import Engine
-from pulse.errors import InvalidInputError
-from pulse.events import EventHub, JobChange, JobChanged, Subscriber
+from pulse.errors import ConflictError, InvalidInputError
+from pulse.events import EventHub, ExecutionCancelling, JobChange, JobChanged, Subscriber
 from pulse.jobs import change_job, new_job
-from pulse.models import Execution, ExecutionStatus, Job, JobState, LogChunk, Page, RunRequest
+from pulse.models import (
+    Execution,
+    ExecutionStatus,
+    Job,
+    JobState,
+    LogChunk,
+    Page,
+    RunRequest,
+    Trigger,
+)
 from pulse.retention import (
     DEFAULT_POLICY,
     JobPrune,
@@ -93,9 +102,12 @@ class JobService:
         return job
 
     async def pause_job(self, job_id: str) -> Job:
-        """Stop the job firing on its schedule (runs going on are left to end) and announce it
-        (``updated``). Pausing a paused job changes nothing but is announced all the same."""
-        return await self.update_job(job_id, {"state": JobState.PAUSED.value})
+        """Stop the job firing on its schedule (runs going on are left to end, retries waiting
+        for their turn are dropped) and announce it (``updated``). Pausing a paused job changes
+        nothing but is announced all the same."""
+        job = await self.update_job(job_id, {"state": JobState.PAUSED.value})
+        await self.store.drop_queued_retries(job_id)
+        return job
 
     async def resume_job(self, job_id: str) -> Job:
         """Let the job fire again from its next slot after now (slots missed while paused do
@@ -122,6 +134,43 @@ class JobService:
         any other run."""
         job = await self.store.get_job(job_id)
         return await self.engine.trigger(job)
+
+    async def cancel(self, execution_id: str) -> Execution:
+        """Cancel a running execution, on whichever node runs it: that node sends its command
+        SIGTERM (SIGKILL after the shutdown grace) or cancels its handler, and records it
+        ``failed`` "cancelled" with ``cancelled_at``. The cancel is stored on the execution
+        first, so a node that misses the announcement acts on it at its next heartbeat.
+        NotFoundError for an unknown id; ConflictError (409) for a finished execution."""
+        execution = await self.store.get_execution(execution_id)
+        at = None
+        if execution.status is ExecutionStatus.RUNNING:
+            at = await self.store.request_cancel(execution_id, self.clock.now())
+        if at is None:
+            now = (await self.store.get_execution(execution_id)).status
+            raise ConflictError(
+                f"execution {execution_id!r} is {now}: only a running execution can be cancelled"
+            )
+        job_id = execution.scheduled_job_id
+        self.hub.publish(ExecutionCancelling(execution_id, job_id, format_ts(at)))
+        self.engine.cancel(execution_id, at)
+        return replace(execution, cancel_requested_at=at)
+
+    async def rerun(self, execution_id: str) -> RunRequest:
+        """Run a finished execution's job again now, as a new execution (``trigger`` "rerun",
+        ``rerun_of`` the original). NotFoundError for an unknown execution or a job deleted
+        since; ConflictError (409) while the execution still runs."""
+        execution = await self.store.get_execution(execution_id)
+        if execution.status is ExecutionStatus.RUNNING:
+            raise ConflictError(
+                f"execution {execution_id!r} is still running: re-run it once it has ended"
+            )
+        job = await self.store.get_job(execution.scheduled_job_id)
+        return await self.engine.trigger(job, Trigger.RERUN, rerun_of=execution.id)
+
+    async def runs_of(self, execution_id: str) -> list[Execution]:
+        """The executions that ran this one again: its re-runs, and (for a first attempt) its
+        retries, oldest first."""
+        return await self.store.runs_of(execution_id)
 
     # -- history --------------------------------------------------------------------------------
     async def list_executions(

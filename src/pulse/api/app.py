@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
@@ -109,10 +111,24 @@ def _mount_ui(app: FastAPI) -> None:
     if (dist / "assets").is_dir():
         app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
 
-    # Deep links (/jobs/…, /executions/…) load the same page; the UI routes on the client.
+    # Every page (/jobs/…, /executions/…, /overview, and links to pages that do not exist)
+    # loads the same document: the UI routes on the client and says when a page does not exist.
+    # Unknown paths under the API, and other methods, keep their JSON answers.
+    api_404 = app.exception_handlers[HTTPException]
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        path = request.url.path
+        is_page = request.method in ("GET", "HEAD") and not (
+            path == PREFIX or path.startswith(PREFIX + "/") or path.startswith("/assets/")
+        )
+        if is_page and isinstance(exc, HTTPException) and exc.status_code == 404:
+            return await index(request)
+        response = api_404(request, exc)
+        return await response if inspect.isawaitable(response) else response
+
+    app.add_exception_handler(HTTPException, not_found)
+
     @app.get("/", include_in_schema=False)
-    @app.get("/jobs/{_path:path}", include_in_schema=False)
-    @app.get("/executions/{_path:path}", include_in_schema=False)
     async def index(request: Request) -> Response:
         page = dist / "index.html"
         if page.is_file():

@@ -16,6 +16,9 @@ from pulse.api.schemas import (
     ExecutionId,
     LogChunkOut,
     LogChunksResponse,
+    PulseExecution,
+    RunLink,
+    TriggerResponse,
     error_responses,
     execution_dict,
 )
@@ -34,7 +37,8 @@ async def get_execution(execution_id: ExecutionId, service: ServiceDep) -> Strea
     """The execution with its whole log in ``logs``. The body is streamed, so a large log costs
     the server constant memory."""
     execution = await service.get_execution(execution_id)
-    head = json.dumps(execution_dict(execution))
+    reruns = [RunLink.of(e).model_dump() for e in await service.runs_of(execution_id)]
+    head = json.dumps({**execution_dict(execution), "reruns": reruns})
 
     async def body() -> AsyncIterator[bytes]:
         yield (head[:-1] + ', "logs": "').encode()
@@ -85,4 +89,33 @@ async def get_log_chunks(
         chunks=[LogChunkOut.of(c) for c in chunks],
         next_seq=chunks[-1].seq if chunks else after_seq,
         status=execution.status.value,
+    )
+
+
+@router.post(
+    "/executions/{execution_id}/cancel",
+    status_code=202,
+    response_model=PulseExecution,
+    responses=error_responses(404, 409, 422, 507, not_found="No execution has this id."),
+)
+async def cancel_execution(execution_id: ExecutionId, service: ServiceDep) -> PulseExecution:
+    """Cancel a running execution, on whichever node runs it: its command gets SIGTERM (SIGKILL
+    after the shutdown grace), a handler is cancelled. It ends `failed` with the error
+    "cancelled" and `cancelled_at`; the answer comes at once, with `cancel_requested_at` set,
+    and the end follows (`pulse_execution_failed` on the WebSocket). 409 if it already ended."""
+    return PulseExecution.of(await service.cancel(execution_id))
+
+
+@router.post(
+    "/executions/{execution_id}/rerun",
+    status_code=202,
+    response_model=TriggerResponse,
+    responses=error_responses(404, 409, 422, 507, not_found="No execution (or job) has this id."),
+)
+async def rerun_execution(execution_id: ExecutionId, service: ServiceDep) -> TriggerResponse:
+    """Run a finished execution's job again now. The new execution has `trigger` "rerun" and
+    `rerun_of` this one, which lists it in `reruns`. 409 while this one still runs."""
+    request = await service.rerun(execution_id)
+    return TriggerResponse(
+        run_request_id=request.id, execution_id=request.execution_id, job_id=request.job_id
     )

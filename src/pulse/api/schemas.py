@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
-from pulse import jobs, retention
+from pulse import jobs, retention, retries
 from pulse.api.guard import MAX_BODY_BYTES
 from pulse.clock import format_ts
 from pulse.models import Execution, Job, LogChunk
@@ -192,6 +192,26 @@ class JobFields(BaseModel):
             " policy as it is."
         ),
     )
+    max_attempts: StrictInt | None = Field(
+        None,
+        ge=1,
+        le=retries.MAX_ATTEMPTS,
+        description=(
+            f"Runs in all for one firing, 1 to {retries.MAX_ATTEMPTS} (default 1: no retry): a"
+            ' failed attempt is retried as a new execution (`trigger` "retry").'
+        ),
+    )
+    retry_backoff_seconds: float | None = Field(
+        None,
+        strict=True,
+        gt=0,
+        le=retries.MAX_BACKOFF_SECONDS,
+        allow_inf_nan=False,
+        description=(
+            "Wait before the first retry (default 10 s), doubled at each attempt up to"
+            f" {retries.MAX_BACKOFF_SECONDS:.0f} s, then drawn between half of it and all of it."
+        ),
+    )
 
 
 class JobCreate(JobFields):
@@ -247,6 +267,8 @@ class JobOut(BaseModel):
     missed: MissedOut | None = Field(
         description="Slots never fired (downtime, a held job): null when none ever were."
     )
+    max_attempts: int
+    retry_backoff_seconds: float
     retention: dict[str, Any] | None = Field(
         description=(
             "The retention rules this job overrides (`keep_days`, `keep_max`, `keep_min`, only"
@@ -283,6 +305,8 @@ class JobOut(BaseModel):
             skipped_count=job.skipped_count,
             last_skipped_at=_ts(job.last_skipped_at),
             missed=_missed(job),
+            max_attempts=job.max_attempts,
+            retry_backoff_seconds=job.retry_backoff_seconds,
             retention=job.retention,
             created_at=format_ts(job.created_at),
             updated_at=format_ts(job.updated_at),
@@ -321,13 +345,45 @@ class PulseExecution(BaseModel):
     log_bytes: int
     log_truncated: bool
     log_dropped_bytes: int
+    cancel_requested_at: str | None = Field(
+        description="When someone asked to cancel it (it may still be stopping)."
+    )
+    cancelled_at: str | None = Field(
+        description='Set when it ended because it was cancelled (`failed`, "cancelled").'
+    )
 
     @classmethod
     def of(cls, e: Execution) -> PulseExecution:
         return cls(**execution_dict(e))
 
 
+class RunLink(BaseModel):
+    """An execution that ran another one again."""
+
+    id: str
+    trigger: TriggerKind
+    attempt: int
+    status: ExecutionStatus
+    started_at: str
+
+    @classmethod
+    def of(cls, e: Execution) -> RunLink:
+        return cls(
+            id=e.id,
+            trigger=e.trigger.value,
+            attempt=e.attempt,
+            status=e.status.value,
+            started_at=format_ts(e.started_at),
+        )
+
+
 class ExecutionDetail(PulseExecution):
+    reruns: list[RunLink] = Field(
+        description=(
+            "The executions that ran this one again, oldest first: its re-runs, and the"
+            " retries of a first attempt (`rerun_of` points back here)."
+        )
+    )
     logs: str = Field(description="The whole log, as the /logs endpoint returns it.")
 
 
@@ -499,6 +555,7 @@ _ERRORS: dict[int, str] = {
     ),
     403: "Refused: the request comes from another browser origin (cross-site request).",
     404: "Nothing has this id.",
+    409: "The request clashes with the current state (e.g. cancelling a run that has ended).",
     413: f"The request body is larger than {MAX_BODY_BYTES} bytes.",
     421: (
         "The Host header names a host this server does not answer to (a guard against DNS"

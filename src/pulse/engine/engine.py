@@ -29,15 +29,16 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pulse import ids
-from pulse.clock import Clock, SystemClock, format_ts
+from pulse.clock import Clock, SystemClock, format_ts, parse_ts
 from pulse.engine.capture import FlushRound, LogSink
 from pulse.engine.handlers import Handler, install_capture
 from pulse.engine.processes import kill_leftovers, start_ticks
 from pulse.engine.runner import RunHandle, Runner
 from pulse.engine.ticker import Ticker
-from pulse.errors import StoreError, StoreUnavailableError
+from pulse.errors import NotFoundError, StoreError, StoreUnavailableError
 from pulse.events import (
     EventHub,
+    ExecutionCancelling,
     ExecutionCompleted,
     ExecutionFailed,
     ExecutionStarted,
@@ -49,11 +50,13 @@ from pulse.models import (
     ExecutionResult,
     ExecutionStatus,
     Job,
+    JobState,
     LogChunk,
     LogStream,
     RunRequest,
     Trigger,
 )
+from pulse.retries import backoff
 from pulse.settings import Settings
 from pulse.store.base import ExecutionEnd, NodeInfo, Store
 
@@ -124,6 +127,8 @@ class Engine:
         # Executions between their claim and their task: the sweep leaves them alone.
         self._starting: set[str] = set()
         self._ending: set[str] = set()  # ended, their end not stored yet
+        # Cancels asked for executions of this node not running yet (claimed, starting).
+        self._cancels: dict[str, datetime] = {}
         # The task running each execution this node started, with its job's id.
         self._task_jobs: dict[asyncio.Task[None], str] = {}
         self._job_events: Subscriber | None = None
@@ -262,6 +267,19 @@ class Engine:
         for handle in handles:
             handle.stop(reason, grace)
         return len(handles)
+
+    def cancel(self, execution_id: str, at: datetime) -> bool:
+        """Cancel an execution if this node runs it (or is about to): SIGTERM to a command's
+        process group now and SIGKILL after the shutdown grace, a handler cancelled; it is
+        recorded ``failed`` "cancelled" with ``cancelled_at``. False if it is not this node's."""
+        handle = self._running.get(execution_id)
+        if handle is not None:
+            handle.cancel(at, self.settings.shutdown_grace_seconds)
+            return True
+        if execution_id in self._starting:
+            self._cancels[execution_id] = at  # _execute applies it as the run begins
+            return True
+        return False
 
     async def wait_runs_of_job(self, job_id: str, timeout: float) -> bool:  # noqa: ASYNC109
         """Wait until this node runs nothing of ``job_id`` and has recorded their ends; False
@@ -436,6 +454,8 @@ class Engine:
             event = await events.get()
             if isinstance(event, JobChanged) and event.change == "deleted":
                 self.stop_runs_of_job(event.job_id, "job deleted")
+            elif isinstance(event, ExecutionCancelling):
+                self.cancel(event.execution_id, parse_ts(event.requested_at))
 
     # -- one execution ------------------------------------------------------------------------
     async def _claim(self, limit: int) -> list[tuple[Execution, Job]]:
@@ -529,6 +549,11 @@ class Engine:
             for job_id in running_jobs - existing.keys():
                 self.stop_runs_of_job(job_id, "job deleted")
         for e in await self.store.running_executions(self.node_id):
+            if e.cancel_requested_at is not None:
+                # A cancel whose event this node missed: acted on here at the latest.
+                handle = self._running.get(e.id)
+                if handle is None or handle.cancelled_at is None:
+                    self.cancel(e.id, e.cancel_requested_at)
             if e.id in self._running or e.id in self._starting or e.id in self._ending:
                 continue
             if (now - e.started_at).total_seconds() < _STALE_CLAIM_SECONDS:
@@ -542,7 +567,10 @@ class Engine:
         handle = RunHandle(execution.id, job.id)
         self._running[execution.id] = handle
         self._starting.discard(execution.id)
-        if self._stopping:
+        cancelled_at = self._cancels.pop(execution.id, None)
+        if cancelled_at is not None:
+            handle.cancel(cancelled_at, self.settings.shutdown_grace_seconds)
+        elif self._stopping:
             handle.stop("shut down", self.settings.shutdown_grace_seconds)
         elif self.fenced:
             handle.abort("stopped: this node lost its lease")
@@ -571,9 +599,11 @@ class Engine:
             # Until its end is stored (it may wait out an outage), the sweep leaves it alone.
             self._ending.add(execution.id)
         try:
-            await self._finish(execution, result, sink)
+            recorded = await self._finish(execution, result, sink)
         finally:
             self._ending.discard(execution.id)
+        if recorded and result.status is ExecutionStatus.FAILED and handle.abort_reason is None:
+            await self._retry(execution, job)
 
     def _failure(self, execution: Execution, reason: str) -> ExecutionResult:
         now = self.clock.now()
@@ -586,7 +616,8 @@ class Engine:
 
     async def _finish(
         self, execution: Execution, result: ExecutionResult, sink: LogSink | None = None
-    ) -> None:
+    ) -> bool:
+        """Record (and announce) the end; True if this call recorded it."""
         rest, announce = await sink.take_rest() if sink is not None else ([], [])
         recorded, retried = await self._record_end(ExecutionEnd(execution.id, result, rest))
         if not recorded and retried:
@@ -607,6 +638,46 @@ class Engine:
                 result.duration_ms,
                 result.error_message,
             )
+        return recorded
+
+    async def _retry(self, execution: Execution, job: Job) -> None:
+        """Queue the next attempt of a failed run, if its job wants one (see pulse.retries):
+        not before its backoff, and not while the job is paused or once it is deleted."""
+        if execution.attempt >= job.max_attempts:
+            return
+        try:
+            current = await retrying(f"read job {job.id}", self.store.get_job, job.id)
+        except NotFoundError:
+            return
+        if current.state is not JobState.ACTIVE or execution.attempt >= current.max_attempts:
+            return
+        now = self.clock.now()
+        wait = backoff(current.retry_backoff_seconds, execution.attempt)
+        request = RunRequest(
+            id=ids.run_request_id(),
+            job_id=job.id,
+            execution_id=ids.execution_id(int(now.timestamp())),
+            trigger=Trigger.RETRY,
+            scheduled_for=execution.scheduled_for,
+            created_at=now,
+            attempt=execution.attempt + 1,
+            # Every attempt points at the first one: the chain is one lookup away.
+            rerun_of=execution.rerun_of if execution.trigger is Trigger.RETRY else execution.id,
+            run_after=now + timedelta(seconds=wait),
+        )
+        try:
+            await retrying(f"queue a retry of {execution.id}", self.store.enqueue, request)
+        except NotFoundError:
+            return  # deleted meanwhile
+        log.info(
+            "execution %s failed (attempt %d of %d): retry %s in %.1f s",
+            execution.id,
+            execution.attempt,
+            current.max_attempts,
+            request.execution_id,
+            wait,
+        )
+        self.notify_queued()
 
     async def _record_end(self, end: ExecutionEnd) -> tuple[bool, bool]:
         """Record the end of a run with the others ending about now; (recorded, retried)."""

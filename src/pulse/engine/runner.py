@@ -18,6 +18,7 @@ import signal
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pulse.clock import Clock
@@ -31,6 +32,7 @@ log = logging.getLogger("pulse.runner")
 # Never handed to a job's process: a job must not be able to read Pulse's own secrets.
 _PRIVATE_ENV = ("PULSE_API_TOKEN", "PULSE_API_TOKEN_FILE", "PULSE_DATABASE_URL")
 SUMMARY_MAX = 500
+CANCELLED = "cancelled"  # the error of a run a user cancelled
 READ_SIZE = 64 * 1024
 # After the main process exits, how long its pipes may stay open (held by a child it left
 # behind in another session) before Pulse stops reading.
@@ -44,6 +46,7 @@ class RunHandle:
     execution_id: str
     job_id: str = ""
     abort_reason: str | None = None
+    cancelled_at: datetime | None = None  # a user cancelled it (asked at this instant)
     _process: asyncio.subprocess.Process | None = None
     _task: asyncio.Task[Any] | None = None
     _kill_timer: asyncio.TimerHandle | None = None
@@ -70,6 +73,13 @@ class RunHandle:
                     )
         if self._task is not None:
             self._task.cancel()
+
+    def cancel(self, at: datetime, grace: float) -> None:
+        """Stop it because a user cancelled it: as :meth:`stop`, and it is recorded ``failed``
+        "cancelled" however it ends."""
+        if self.cancelled_at is None:
+            self.cancelled_at = at
+        self.stop(CANCELLED, grace)
 
     def _ended(self) -> None:
         if self._kill_timer is not None:
@@ -143,6 +153,8 @@ class Runner:
         except Exception as e:  # a fault of Pulse's around the job; still recorded, never lost
             log.exception("execution %s: unexpected error", execution.id)
             status, error = ExecutionStatus.FAILED, f"internal error: {e}"
+        if handle.cancelled_at is not None:
+            status, error = ExecutionStatus.FAILED, CANCELLED
         if status is ExecutionStatus.FAILED and error:
             sink.note(error)
         duration_ms = round((self._clock.monotonic() - started) * 1000)
@@ -155,6 +167,7 @@ class Runner:
             exit_code=exit_code,
             log_bytes=sink.total_bytes,
             log_dropped_bytes=sink.dropped_bytes,
+            cancelled_at=handle.cancelled_at,
         )
 
     # -- shell --------------------------------------------------------------------------------

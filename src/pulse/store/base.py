@@ -35,6 +35,7 @@ from pulse.models import (
     Schedule,
 )
 from pulse.retention import PruneReport, RetentionPolicy
+from pulse.search import ExecutionFilter, Position
 from pulse.stats import Period, Rollup
 
 
@@ -280,6 +281,44 @@ class Store(ABC):
                 return
             after = chunks[-1].seq
 
+    # -- executions across jobs -----------------------------------------------------------------
+    @abstractmethod
+    async def search_executions(
+        self, where: ExecutionFilter, limit: int, after: Position | None = None
+    ) -> tuple[list[Execution], Position | None]:
+        """Up to ``limit`` executions of any job matching ``where``, newest first (by
+        ``started_at``, then ``id``, both descending), never loading logs; the page starts
+        after ``after`` (the position of the last execution of the page before; None: from the
+        newest). Returns the page and where the next one starts, None when none follows (the
+        backend reads one row more to know it).
+
+        Keyset pages: a page is an index range read from its position, so page 10,000 costs
+        what page 1 does, and executions inserted or deleted between two pages never make a
+        later page repeat an execution or miss one that was there all along (new runs start
+        after every position handed out before them; they appear on a new first page).
+
+        ``where.words`` is full-text search (see :func:`pulse.search.search_words`): an
+        execution matches when each word is a word of its ``error_message`` or its
+        ``result_summary``, the last word a prefix of one. Words are runs of letters and
+        digits, matched case-insensitively, accents significant, on both backends alike. The
+        index follows inserts, ends and deletes (prunes, deleted jobs) in their transaction."""
+
+    async def iter_executions(
+        self, where: ExecutionFilter, batch: int = 1000
+    ) -> AsyncIterator[Execution]:
+        """Every execution matching ``where``, newest first, read ``batch`` at a time with
+        :meth:`search_executions`, so that exporting a history of any size takes constant
+        memory. Each batch is its own read, not one snapshot of the whole: an execution deleted
+        meanwhile may be missing, but none is repeated, and runs started after the first batch
+        are not included."""
+        after = None
+        while True:
+            items, after = await self.search_executions(where, batch, after)
+            for execution in items:
+                yield execution
+            if after is None:
+                return
+
     def event_bridge(self, hub: EventHub, node_id: str) -> EventBridge | None:
         """What shares events between the nodes on this store, or None when the store serves
         one node only (the embedded SQLite file)."""
@@ -413,3 +452,21 @@ class Store(ABC):
     async def recent_outcomes(self, per_job: int) -> dict[str, list[ExecutionStatus]]:
         """Per job that has finished executions, the statuses of its newest ``per_job`` finished
         ones, oldest first."""
+
+    # -- cancel, re-run, retries --------------------------------------------------------------
+    @abstractmethod
+    async def request_cancel(self, execution_id: str, at: datetime) -> datetime | None:
+        """Mark a running execution as asked to be cancelled (``cancel_requested_at``; a second
+        request keeps the first instant). Returns that instant, or None when the execution is
+        not running (finished, or unknown). The node running it acts on it; its end then
+        records ``cancelled_at``."""
+
+    @abstractmethod
+    async def runs_of(self, execution_id: str) -> list[Execution]:
+        """The executions whose ``rerun_of`` is this one (its re-runs, and the retries of a first
+        attempt), oldest first."""
+
+    @abstractmethod
+    async def drop_queued_retries(self, job_id: str) -> int:
+        """Delete the job's retries still waiting in the queue (the job was paused); returns how
+        many."""

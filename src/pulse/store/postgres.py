@@ -43,7 +43,8 @@ from pulse.models import (
 )
 from pulse.retention import PruneReport, RetentionPolicy, report_from, report_json
 from pulse.stats import Period, Rollup
-from pulse.store import pruning, queries
+from pulse.search import ExecutionFilter, Position
+from pulse.store import pruning, queries, search
 from pulse.store.base import (
     DueSlot,
     ExecutionEnd,
@@ -564,6 +565,16 @@ class PostgresStore(Store):
         params = {"id": execution_id, "after": after_seq, "limit": limit}
         return [chunk_from(r) for r in await self._all(Q["read_logs"], params)]
 
+    async def search_executions(
+        self, where: ExecutionFilter, limit: int, after: Position | None = None
+    ) -> tuple[list[Execution], Position | None]:
+        query, params = search.postgres_query(where, limit, after)
+        async with self._use() as conn:
+            # Never prepared: a generic plan would not know how common the words searched are,
+            # which decides between the GIN index and walking the history's index.
+            cur = await conn.execute(query, params, prepare=False)
+            return search.page(await cur.fetchall(), limit)
+
     def event_bridge(self, hub: EventHub, node_id: str) -> EventBridge | None:
         from pulse.store.pg_events import PostgresEventBridge
 
@@ -742,3 +753,14 @@ class PostgresStore(Store):
             for r in rows
             if r["recent"]
         }
+
+    # -- cancel, re-run, retries ----------------------------------------------------------------
+    async def request_cancel(self, execution_id: str, at: datetime) -> datetime | None:
+        row = await self._one(Q["request_cancel"], {"id": execution_id, "at": format_ts(at)})
+        return None if row is None else parse_ts(row["cancel_requested_at"])
+
+    async def runs_of(self, execution_id: str) -> list[Execution]:
+        return [execution_from(r) for r in await self._all(Q["runs_of"], {"id": execution_id})]
+
+    async def drop_queued_retries(self, job_id: str) -> int:
+        return await self._count(Q["drop_queued_retries"], {"job_id": job_id})

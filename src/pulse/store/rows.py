@@ -65,6 +65,8 @@ def job_row(job: Job) -> dict[str, Any]:
         "last_skipped_at": ts(job.last_skipped_at),
         "run_as": job.target.run_as,
         "retention": None if job.retention is None else json.dumps(job.retention),
+        "max_attempts": job.max_attempts,
+        "retry_backoff_seconds": job.retry_backoff_seconds,
         "created_at": ts(job.created_at),
         "updated_at": ts(job.updated_at),
     }
@@ -100,6 +102,8 @@ def job_from(row: Mapping[str, Any]) -> Job:
         missed_count=row["missed_count"],
         last_missed=_missed_gap(row),
         retention=None if row["retention"] is None else json.loads(row["retention"]),
+        max_attempts=row["max_attempts"],
+        retry_backoff_seconds=row["retry_backoff_seconds"],
         created_at=created,
         updated_at=updated,
         last_status=None if row["last_status"] is None else ExecutionStatus(row["last_status"]),
@@ -134,6 +138,7 @@ def run_request_row(req: RunRequest) -> dict[str, Any]:
         "attempt": req.attempt,
         "rerun_of": req.rerun_of,
         "created_at": ts(req.created_at),
+        "run_after": ts(req.run_after),
     }
 
 
@@ -149,6 +154,7 @@ def run_request_from(row: Mapping[str, Any]) -> RunRequest:
         created_at=created,
         attempt=row["attempt"],
         rerun_of=row["rerun_of"],
+        run_after=dt(row["run_after"]),
     )
 
 
@@ -173,6 +179,8 @@ def execution_row(e: Execution) -> dict[str, Any]:
         "exit_code": e.exit_code,
         "log_bytes": e.log_bytes,
         "log_dropped_bytes": e.log_dropped_bytes,
+        "cancel_requested_at": ts(e.cancel_requested_at),
+        "cancelled_at": ts(e.cancelled_at),
     }
 
 
@@ -188,6 +196,7 @@ def result_row(execution_id: str, result: ExecutionResult) -> dict[str, Any]:
         "exit_code": result.exit_code,
         "log_bytes": result.log_bytes,
         "log_dropped_bytes": result.log_dropped_bytes,
+        "cancelled_at": ts(result.cancelled_at),
     }
 
 
@@ -216,6 +225,8 @@ def execution_from(row: Mapping[str, Any]) -> Execution:
         exit_code=row["exit_code"],
         log_bytes=row["log_bytes"],
         log_dropped_bytes=row["log_dropped_bytes"],
+        cancel_requested_at=dt(row["cancel_requested_at"]),
+        cancelled_at=dt(row["cancelled_at"]),
     )
 
 

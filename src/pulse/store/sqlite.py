@@ -48,7 +48,8 @@ from pulse.models import (
 )
 from pulse.retention import PruneReport, RetentionPolicy, report_from, report_json
 from pulse.stats import Period, Rollup
-from pulse.store import pruning, queries
+from pulse.search import ExecutionFilter, Position
+from pulse.store import pruning, queries, search
 from pulse.store.base import (
     DueSlot,
     ExecutionEnd,
@@ -580,6 +581,12 @@ class SQLiteStore(Store):
         rows = await self._read(lambda c: c.execute(Q["read_logs"], params).fetchall())
         return [chunk_from(r) for r in rows]
 
+    async def search_executions(
+        self, where: ExecutionFilter, limit: int, after: Position | None = None
+    ) -> tuple[list[Execution], Position | None]:
+        query, params = search.sqlite_query(where, limit, after)
+        return search.page(await self._read(lambda c: c.execute(query, params).fetchall()), limit)
+
     # -- nodes and recovery -------------------------------------------------------------------
     async def heartbeat(self, node: NodeInfo) -> Heartbeat:
         params = {
@@ -791,6 +798,20 @@ class SQLiteStore(Store):
                 out[r["job_id"]] = [ExecutionStatus(s) for s in reversed(statuses)]
         return out
 
+    # -- cancel, re-run, retries ----------------------------------------------------------------
+    async def request_cancel(self, execution_id: str, at: datetime) -> datetime | None:
+        params = {"id": execution_id, "at": format_ts(at)}
+        row = await self._write(lambda c: c.execute(Q["request_cancel"], params).fetchone())
+        return None if row is None else parse_ts(row[0])
+
+    async def runs_of(self, execution_id: str) -> list[Execution]:
+        rows = await self._read(lambda c: c.execute(Q["runs_of"], {"id": execution_id}).fetchall())
+        return [execution_from(r) for r in rows]
+
+    async def drop_queued_retries(self, job_id: str) -> int:
+        params = {"job_id": job_id}
+        return await self._write(lambda c: c.execute(Q["drop_queued_retries"], params).rowcount)
+
 
 class _End:
     """The writes that record one execution's end, prepared outside the writer thread."""
@@ -838,6 +859,7 @@ class _Ends:
         "log_bytes",
         "log_dropped_bytes",
         "logs",
+        "cancelled_at",
     )
 
     def __init__(self, prepared: list[_End]) -> None:

@@ -25,6 +25,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/pulse/executions/{execution_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Execution
+         * @description Cancel a running execution, on whichever node runs it: its command gets SIGTERM (SIGKILL
+         *     after the shutdown grace), a handler is cancelled. It ends `failed` with the error
+         *     "cancelled" and `cancelled_at`; the answer comes at once, with `cancel_requested_at` set,
+         *     and the end follows (`pulse_execution_failed` on the WebSocket). 409 if it already ended.
+         */
+        post: operations["cancel_execution_api_pulse_executions__execution_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/pulse/executions/{execution_id}/log-chunks": {
         parameters: {
             query?: never;
@@ -59,6 +82,27 @@ export interface paths {
         get: operations["get_logs_api_pulse_executions__execution_id__logs_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pulse/executions/{execution_id}/rerun": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rerun Execution
+         * @description Run a finished execution's job again now. The new execution has `trigger` "rerun" and
+         *     `rerun_of` this one, which lists it in `reruns`. 409 while this one still runs.
+         */
+        post: operations["rerun_execution_api_pulse_executions__execution_id__rerun_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -423,6 +467,16 @@ export interface components {
             async_job_id: string | null;
             /** Attempt */
             attempt: number;
+            /**
+             * Cancel Requested At
+             * @description When someone asked to cancel it (it may still be stopping).
+             */
+            cancel_requested_at: string | null;
+            /**
+             * Cancelled At
+             * @description Set when it ended because it was cancelled (`failed`, "cancelled").
+             */
+            cancelled_at: string | null;
             /** Completed At */
             completed_at: string | null;
             /** Duration Ms */
@@ -448,6 +502,11 @@ export interface components {
             node_id: string | null;
             /** Rerun Of */
             rerun_of: string | null;
+            /**
+             * Reruns
+             * @description The executions that ran this one again, oldest first: its re-runs, and the retries of a first attempt (`rerun_of` points back here).
+             */
+            reruns: components["schemas"]["RunLink"][];
             /** Result Summary */
             result_summary: string | null;
             /** Scheduled For */
@@ -540,6 +599,11 @@ export interface components {
             /** Interval Seconds */
             interval_seconds?: number | null;
             /**
+             * Max Attempts
+             * @description Runs in all for one firing, 1 to 100 (default 1: no retry): a failed attempt is retried as a new execution (`trigger` "retry").
+             */
+            max_attempts?: number | null;
+            /**
              * Name
              * @description Human name, not blank. No NUL characters and no lone UTF-16 surrogates (422 naming the field).
              */
@@ -553,6 +617,11 @@ export interface components {
             payload?: unknown;
             /** @description The rules of the global retention policy this job overrides; null: the global policy as it is. */
             retention?: components["schemas"]["RetentionRules"] | null;
+            /**
+             * Retry Backoff Seconds
+             * @description Wait before the first retry (default 10 s), doubled at each attempt up to 3600 s, then drawn between half of it and all of it.
+             */
+            retry_backoff_seconds?: number | null;
             /**
              * Run As
              * @description The user the command runs as (Pulse must run as root to switch); null: the server's default (PULSE_RUN_AS), else Pulse's own user. A user name or uid: letters, digits, '.', '_' and '-', at most 32 characters.
@@ -600,6 +669,8 @@ export interface components {
             last_skipped_at: string | null;
             /** Last Status */
             last_status: ("running" | "completed" | "failed") | null;
+            /** Max Attempts */
+            max_attempts: number;
             /** @description Slots never fired (downtime, a held job): null when none ever were. */
             missed: components["schemas"]["MissedOut"] | null;
             /** Name */
@@ -620,6 +691,8 @@ export interface components {
             retention: {
                 [key: string]: unknown;
             } | null;
+            /** Retry Backoff Seconds */
+            retry_backoff_seconds: number;
             /** Run As */
             run_as: string | null;
             /** Schedule Description */
@@ -736,6 +809,11 @@ export interface components {
             /** Interval Seconds */
             interval_seconds?: number | null;
             /**
+             * Max Attempts
+             * @description Runs in all for one firing, 1 to 100 (default 1: no retry): a failed attempt is retried as a new execution (`trigger` "retry").
+             */
+            max_attempts?: number | null;
+            /**
              * Name
              * @description Human name, unique or not, not blank. No NUL characters and no lone UTF-16 surrogates (422 naming the field).
              */
@@ -749,6 +827,11 @@ export interface components {
             payload?: unknown;
             /** @description The rules of the global retention policy this job overrides; null: the global policy as it is. */
             retention?: components["schemas"]["RetentionRules"] | null;
+            /**
+             * Retry Backoff Seconds
+             * @description Wait before the first retry (default 10 s), doubled at each attempt up to 3600 s, then drawn between half of it and all of it.
+             */
+            retry_backoff_seconds?: number | null;
             /**
              * Run As
              * @description The user the command runs as (Pulse must run as root to switch); null: the server's default (PULSE_RUN_AS), else Pulse's own user. A user name or uid: letters, digits, '.', '_' and '-', at most 32 characters.
@@ -955,6 +1038,16 @@ export interface components {
             async_job_id: string | null;
             /** Attempt */
             attempt: number;
+            /**
+             * Cancel Requested At
+             * @description When someone asked to cancel it (it may still be stopping).
+             */
+            cancel_requested_at: string | null;
+            /**
+             * Cancelled At
+             * @description Set when it ended because it was cancelled (`failed`, "cancelled").
+             */
+            cancelled_at: string | null;
             /** Completed At */
             completed_at: string | null;
             /** Duration Ms */
@@ -1038,6 +1131,28 @@ export interface components {
              * @description The newest this many executions of a job are kept whatever their age.
              */
             keep_min?: number | null;
+        };
+        /**
+         * RunLink
+         * @description An execution that ran another one again.
+         */
+        RunLink: {
+            /** Attempt */
+            attempt: number;
+            /** Id */
+            id: string;
+            /** Started At */
+            started_at: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "running" | "completed" | "failed";
+            /**
+             * Trigger
+             * @enum {string}
+             */
+            trigger: "schedule" | "manual" | "rerun" | "retry";
         };
         /** SeriesPoint */
         SeriesPoint: {
@@ -1152,6 +1267,101 @@ export interface operations {
             };
             /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    cancel_execution_api_pulse_executions__execution_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An execution id (`PX_…`): letters, digits and _, at most 64 characters (422 otherwise). */
+                execution_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PulseExecution"];
+                };
+            };
+            /** @description The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: the request comes from another browser origin (cross-site request). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No execution has this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request clashes with the current state (e.g. cancelling a run that has ended). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (a guard against DNS rebinding; PULSE_ALLOWED_HOSTS adds names). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field at fault and why. Texts must be valid Unicode without NUL, numbers finite and of the documented type (no booleans as numbers), JSON without NaN or Infinity, every field within its documented limit; ids are letters, digits and `_`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The disk holding the database is full: nothing was changed until space is freed. */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1310,6 +1520,101 @@ export interface operations {
             };
             /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    rerun_execution_api_pulse_executions__execution_id__rerun_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An execution id (`PX_…`): letters, digits and _, at most 64 characters (422 otherwise). */
+                execution_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggerResponse"];
+                };
+            };
+            /** @description The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: the request comes from another browser origin (cross-site request). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No execution (or job) has this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request clashes with the current state (e.g. cancelling a run that has ended). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (a guard against DNS rebinding; PULSE_ALLOWED_HOSTS adds names). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field at fault and why. Texts must be valid Unicode without NUL, numbers finite and of the documented type (no booleans as numbers), JSON without NaN or Infinity, every field within its documented limit; ids are letters, digits and `_`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The disk holding the database is full: nothing was changed until space is freed. */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };

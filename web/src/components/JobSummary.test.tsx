@@ -17,6 +17,8 @@ function job(over: Partial<Job> = {}): Job {
     state: "active",
     overlap: "forbid",
     skipped_count: 0,
+    max_attempts: 1,
+    retry_backoff_seconds: 10,
     created_at: now,
     updated_at: now,
     ...over,

@@ -34,6 +34,8 @@ describe("bodyFromForm", () => {
       state: "active",
       overlap: "allow",
       skipped_count: 0,
+      max_attempts: 1,
+      retry_backoff_seconds: 10,
       timeout_seconds: 30,
       created_at: "",
       updated_at: "",

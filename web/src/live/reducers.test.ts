@@ -43,6 +43,8 @@ function job(id: string, name: string): Job {
     state: "active",
     overlap: "forbid",
     skipped_count: 0,
+    max_attempts: 1,
+    retry_backoff_seconds: 10,
     created_at: now,
     updated_at: now,
   };

@@ -27,12 +27,14 @@ WITH j AS (
     INSERT INTO scheduled_jobs (
         id, name, description, cron, timezone, interval_seconds, command, cwd, env, handler,
         payload, state, timeout_seconds, overlap, next_run_at, last_run_at, last_execution_id,
-        skipped_count, last_skipped_at, created_at, updated_at, run_as, retention
+        skipped_count, last_skipped_at, created_at, updated_at, run_as, retention, max_attempts,
+        retry_backoff_seconds
     ) VALUES (
         %(id)s, %(name)s, %(description)s, %(cron)s, %(timezone)s, %(interval_seconds)s,
         %(command)s, %(cwd)s, %(env)s, %(handler)s, %(payload)s, %(state)s, %(timeout_seconds)s,
         %(overlap)s, %(next_run_at)s, %(last_run_at)s, %(last_execution_id)s, %(skipped_count)s,
-        %(last_skipped_at)s, %(created_at)s, %(updated_at)s, %(run_as)s, %(retention)s
+        %(last_skipped_at)s, %(created_at)s, %(updated_at)s, %(run_as)s, %(retention)s,
+        %(max_attempts)s, %(retry_backoff_seconds)s
     )
     RETURNING *
 )
@@ -49,7 +51,8 @@ WITH j AS (
         command = %(command)s, cwd = %(cwd)s, env = %(env)s, handler = %(handler)s,
         payload = %(payload)s, state = %(state)s, timeout_seconds = %(timeout_seconds)s,
         overlap = %(overlap)s, next_run_at = %(next_run_at)s, updated_at = %(updated_at)s,
-        run_as = %(run_as)s, retention = %(retention)s
+        run_as = %(run_as)s, retention = %(retention)s,
+        max_attempts = %(max_attempts)s, retry_backoff_seconds = %(retry_backoff_seconds)s
     WHERE id = %(id)s
     RETURNING *
 )
@@ -158,10 +161,11 @@ WHERE id = %(id)s;
 -- no row inserted means the job does not exist.
 INSERT INTO pulse_run_requests (
     id, scheduled_job_id, execution_id, trigger, scheduled_for, attempt, rerun_of, status,
-    created_at
+    created_at, run_after
 )
 SELECT %(id)s::text, j.id, %(execution_id)s::text, %(trigger)s::text, %(scheduled_for)s::text,
-       %(attempt)s::integer, %(rerun_of)s::text, 'queued', %(created_at)s::text
+       %(attempt)s::integer, %(rerun_of)s::text, 'queued', %(created_at)s::text,
+       %(run_after)s::text
 FROM scheduled_jobs j WHERE j.id = %(scheduled_job_id)s::text
 FOR KEY SHARE;
 
@@ -171,7 +175,7 @@ FOR KEY SHARE;
 -- behind another node's claim (or, without the lock, claiming the same rows twice).
 WITH picked AS (
     SELECT id FROM pulse_run_requests
-    WHERE status = 'queued'
+    WHERE status = 'queued' AND (run_after IS NULL OR run_after <= %(now)s)
     ORDER BY created_at, queue_seq
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
@@ -257,7 +261,7 @@ WITH ends AS (
     SELECT * FROM json_to_recordset(%(ends)s::json) AS e(
         id text, status text, completed_at text, duration_ms bigint, result_summary text,
         error_message text, exit_code integer, log_bytes bigint, log_dropped_bytes bigint,
-        copy_log boolean, new_text text
+        copy_log boolean, new_text text, cancelled_at text
     )
 ), done AS (
     UPDATE pulse_executions x SET
@@ -265,6 +269,7 @@ WITH ends AS (
         result_summary = e.result_summary, error_message = e.error_message,
         exit_code = e.exit_code, log_bytes = e.log_bytes,
         log_dropped_bytes = e.log_dropped_bytes, updated_at = e.completed_at,
+        cancelled_at = e.cancelled_at,
         logs = CASE WHEN e.copy_log THEN coalesce((
             SELECT string_agg(l.text, '' ORDER BY l.seq) FROM pulse_execution_logs l
             WHERE l.execution_id = e.id
@@ -288,7 +293,8 @@ SELECT id FROM done;
 -- Never the logs column: a log is read through read_logs, in chunks.
 SELECT id, scheduled_job_id, async_job_id, status, started_at, completed_at, duration_ms,
        result_summary, error_message, created_at, updated_at, scheduled_for, trigger, attempt,
-       rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes
+       rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes, cancel_requested_at,
+       cancelled_at
 FROM pulse_executions WHERE id = %(id)s;
 
 -- name: list_executions
@@ -299,7 +305,8 @@ FROM pulse_executions WHERE id = %(id)s;
 WITH page AS (
     SELECT id, scheduled_job_id, async_job_id, status, started_at, completed_at, duration_ms,
            result_summary, error_message, created_at, updated_at, scheduled_for, trigger,
-           attempt, rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes
+           attempt, rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes,
+           cancel_requested_at, cancelled_at
     FROM pulse_executions
     WHERE scheduled_job_id = %(job_id)s
     ORDER BY started_at DESC, id DESC
@@ -319,7 +326,8 @@ ORDER BY page.started_at DESC, page.id DESC;
 WITH page AS (
     SELECT id, scheduled_job_id, async_job_id, status, started_at, completed_at, duration_ms,
            result_summary, error_message, created_at, updated_at, scheduled_for, trigger,
-           attempt, rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes
+           attempt, rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes,
+           cancel_requested_at, cancelled_at
     FROM pulse_executions
     WHERE scheduled_job_id = %(job_id)s AND status = %(status)s
     ORDER BY started_at DESC, id DESC
@@ -367,7 +375,8 @@ DELETE FROM pulse_nodes WHERE node_id = %(node_id)s AND heartbeat_at < %(stale_b
 -- record every end, a recovery interrupted half-way) and no one else will ever end them.
 SELECT id, scheduled_job_id, async_job_id, status, started_at, completed_at, duration_ms,
        result_summary, error_message, created_at, updated_at, scheduled_for, trigger, attempt,
-       rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes
+       rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes, cancel_requested_at,
+       cancelled_at
 FROM pulse_executions x
 WHERE status = 'running' AND started_at < %(before)s
   AND NOT EXISTS (SELECT 1 FROM pulse_nodes n WHERE n.node_id = x.node_id)
@@ -382,13 +391,15 @@ WHERE status = 'claimed' AND claimed_at < %(before)s
 -- name: running_executions
 SELECT id, scheduled_job_id, async_job_id, status, started_at, completed_at, duration_ms,
        result_summary, error_message, created_at, updated_at, scheduled_for, trigger, attempt,
-       rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes
+       rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes, cancel_requested_at,
+       cancelled_at
 FROM pulse_executions WHERE status = 'running' ORDER BY started_at, id;
 
 -- name: running_executions_of_node
 SELECT id, scheduled_job_id, async_job_id, status, started_at, completed_at, duration_ms,
        result_summary, error_message, created_at, updated_at, scheduled_for, trigger, attempt,
-       rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes
+       rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes, cancel_requested_at,
+       cancelled_at
 FROM pulse_executions WHERE status = 'running' AND node_id = %(node_id)s
 ORDER BY started_at, id;
 
@@ -482,3 +493,22 @@ CROSS JOIN LATERAL (
         LIMIT %(limit)s
     ) AS last
 ) AS r;
+
+-- Cancel, re-run, retries ---------------------------------------------------------------------
+
+-- name: request_cancel
+UPDATE pulse_executions SET cancel_requested_at = coalesce(cancel_requested_at, %(at)s)
+WHERE id = %(id)s AND status = 'running'
+RETURNING cancel_requested_at;
+
+-- name: runs_of
+-- The executions that ran this one again (re-runs, and the retries of a first attempt).
+SELECT id, scheduled_job_id, async_job_id, status, started_at, completed_at, duration_ms,
+       result_summary, error_message, created_at, updated_at, scheduled_for, trigger, attempt,
+       rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes, cancel_requested_at,
+       cancelled_at
+FROM pulse_executions WHERE rerun_of = %(id)s ORDER BY started_at, id;
+
+-- name: drop_queued_retries
+DELETE FROM pulse_run_requests
+WHERE scheduled_job_id = %(job_id)s AND status = 'queued' AND trigger = 'retry';

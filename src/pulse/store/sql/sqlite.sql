@@ -20,11 +20,13 @@ ORDER BY j.name, j.id;
 INSERT INTO scheduled_jobs (
     id, name, description, cron, timezone, interval_seconds, command, cwd, env, handler, payload,
     state, timeout_seconds, overlap, next_run_at, last_run_at, last_execution_id, skipped_count,
-    last_skipped_at, created_at, updated_at, run_as, retention
+    last_skipped_at, created_at, updated_at, run_as, retention, max_attempts,
+    retry_backoff_seconds
 ) VALUES (
     :id, :name, :description, :cron, :timezone, :interval_seconds, :command, :cwd, :env, :handler,
     :payload, :state, :timeout_seconds, :overlap, :next_run_at, :last_run_at, :last_execution_id,
-    :skipped_count, :last_skipped_at, :created_at, :updated_at, :run_as, :retention
+    :skipped_count, :last_skipped_at, :created_at, :updated_at, :run_as, :retention, :max_attempts,
+    :retry_backoff_seconds
 );
 
 -- name: update_job
@@ -33,7 +35,8 @@ UPDATE scheduled_jobs SET
     interval_seconds = :interval_seconds, command = :command, cwd = :cwd, env = :env,
     handler = :handler, payload = :payload, state = :state, timeout_seconds = :timeout_seconds,
     overlap = :overlap, next_run_at = :next_run_at, updated_at = :updated_at,
-        run_as = :run_as, retention = :retention
+        run_as = :run_as, retention = :retention, max_attempts = :max_attempts,
+        retry_backoff_seconds = :retry_backoff_seconds
 WHERE id = :id;
 
 -- name: delete_job_logs
@@ -112,10 +115,10 @@ SELECT 1 FROM scheduled_jobs WHERE id = :id;
 -- name: insert_run_request
 INSERT INTO pulse_run_requests (
     id, scheduled_job_id, execution_id, trigger, scheduled_for, attempt, rerun_of, status,
-    created_at
+    created_at, run_after
 ) VALUES (
     :id, :scheduled_job_id, :execution_id, :trigger, :scheduled_for, :attempt, :rerun_of, 'queued',
-    :created_at
+    :created_at, :run_after
 );
 
 -- name: claim_run_requests
@@ -126,7 +129,8 @@ SELECT json_group_array(json_array(
     id, scheduled_job_id, execution_id, trigger, scheduled_for, attempt, rerun_of, created_at
 ))
 FROM (
-    SELECT * FROM pulse_run_requests WHERE status = 'queued'
+    SELECT * FROM pulse_run_requests
+    WHERE status = 'queued' AND (run_after IS NULL OR run_after <= :now)
     ORDER BY created_at, id LIMIT :limit
 );
 
@@ -191,7 +195,7 @@ UPDATE pulse_executions SET
     status = :status, completed_at = :completed_at, duration_ms = :duration_ms,
     result_summary = :result_summary, error_message = :error_message, exit_code = :exit_code,
     log_bytes = :log_bytes, log_dropped_bytes = :log_dropped_bytes, updated_at = :completed_at,
-    logs = :logs
+    logs = :logs, cancelled_at = :cancelled_at
 WHERE id = :id AND status = 'running'
 RETURNING id;
 
@@ -209,7 +213,7 @@ UPDATE pulse_executions SET
     status = e.value ->> 1, completed_at = e.value ->> 2, duration_ms = e.value ->> 3,
     result_summary = e.value ->> 4, error_message = e.value ->> 5, exit_code = e.value ->> 6,
     log_bytes = e.value ->> 7, log_dropped_bytes = e.value ->> 8, updated_at = e.value ->> 2,
-    logs = e.value ->> 9
+    logs = e.value ->> 9, cancelled_at = e.value ->> 10
 FROM json_each(:ends) AS e
 WHERE pulse_executions.id = e.value ->> 0 AND +pulse_executions.status = 'running';
 
@@ -249,7 +253,8 @@ SELECT * FROM pulse_executions WHERE id = :id;
 -- name: list_executions
 SELECT id, scheduled_job_id, async_job_id, status, started_at, completed_at, duration_ms,
        result_summary, error_message, created_at, updated_at, scheduled_for, trigger, attempt,
-       rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes
+       rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes, cancel_requested_at,
+       cancelled_at
 FROM pulse_executions INDEXED BY idx_pulse_executions_job_started
 WHERE scheduled_job_id = :job_id
 ORDER BY started_at DESC, id DESC
@@ -258,7 +263,8 @@ LIMIT :limit OFFSET :offset;
 -- name: list_executions_by_status
 SELECT id, scheduled_job_id, async_job_id, status, started_at, completed_at, duration_ms,
        result_summary, error_message, created_at, updated_at, scheduled_for, trigger, attempt,
-       rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes
+       rerun_of, node_id, exit_code, log_bytes, log_dropped_bytes, cancel_requested_at,
+       cancelled_at
 FROM pulse_executions INDEXED BY idx_pulse_executions_job_status_started
 WHERE scheduled_job_id = :job_id AND status = :status
 ORDER BY started_at DESC, id DESC
@@ -425,3 +431,18 @@ SELECT j.id AS job_id, (
     )
 ) AS recent
 FROM scheduled_jobs j;
+
+-- Cancel, re-run, retries ---------------------------------------------------------------------
+
+-- name: request_cancel
+UPDATE pulse_executions SET cancel_requested_at = coalesce(cancel_requested_at, :at)
+WHERE id = :id AND status = 'running'
+RETURNING cancel_requested_at;
+
+-- name: runs_of
+-- The executions that ran this one again (re-runs, and the retries of a first attempt).
+SELECT * FROM pulse_executions WHERE rerun_of = :id ORDER BY started_at, id;
+
+-- name: drop_queued_retries
+DELETE FROM pulse_run_requests
+WHERE scheduled_job_id = :job_id AND status = 'queued' AND trigger = 'retry';
