@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +22,8 @@ from pulse.models import (
     Target,
     Trigger,
 )
-from pulse.store.base import Firing, NodeInfo, Store
+from pulse.retention import RetentionPolicy
+from pulse.store.base import ExecutionEnd, Firing, NodeInfo, Store
 
 T0 = datetime(2025, 12, 6, 2, 0, 0, tzinfo=UTC)
 _names = itertools.count()
@@ -138,3 +141,69 @@ async def start_execution(store: Store, execution: Execution) -> Execution:
     if execution.node_id is not None:
         await store.heartbeat(NodeInfo(execution.node_id, "test-host", 1, T0, T0))
     return await store.start_execution(execution)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One execution of a history: when it started, how it ended (None: still running) and how
+    long it took."""
+
+    started_at: datetime
+    status: ExecutionStatus | None = ExecutionStatus.COMPLETED
+    duration_ms: int = 1000
+    log: str = ""  # its whole output, stored with its end
+
+
+async def record_runs(
+    store: Store, job_id: str, runs: Sequence[Run], ends_per_batch: int = 1000
+) -> list[str]:
+    """Record a history of ``job_id`` as workers would (queue, claim, start, finish): the starts
+    in one batch, the ends in batches of ``ends_per_batch`` in the order of ``runs``. Returns
+    the execution ids in the order of ``runs``."""
+    reqs = [await store.enqueue(request(job_id, r.started_at, Trigger.MANUAL)) for r in runs]
+    claimed = {c.id for c in await store.claim_run_requests("n1", len(reqs) + 100, T0)}
+    assert claimed >= {r.id for r in reqs}
+    started = await start_executions(
+        store, [execution(req, r.started_at) for req, r in zip(reqs, runs, strict=True)]
+    )
+    assert len(started) == len(runs)
+    ends = [
+        ExecutionEnd(
+            req.execution_id,
+            result(
+                r.status,
+                r.started_at + timedelta(milliseconds=r.duration_ms),
+                duration_ms=r.duration_ms,
+                log_bytes=len(r.log.encode()),
+            ),
+            chunks([r.log]) if r.log else (),
+        )
+        for req, r in zip(reqs, runs, strict=True)
+        if r.status is not None
+    ]
+    for i in range(0, len(ends), ends_per_batch):
+        assert all(await store.finish_executions(ends[i : i + ends_per_batch]))
+    return [req.execution_id for req in reqs]
+
+
+def kept_by(
+    policy: RetentionPolicy, runs: Sequence[Run], ids: Sequence[str], now: datetime
+) -> set[str]:
+    """The ids of the ``runs`` that ``policy`` keeps at ``now``, by the rules of
+    :mod:`pulse.retention` restated here. The runs must start at distinct instants: ties, which
+    the store breaks by id, are not modelled."""
+    finished = sorted(
+        ((r, i) for r, i in zip(runs, ids, strict=True) if r.status is not None),
+        key=lambda ri: ri[0].started_at,
+        reverse=True,
+    )
+    failures = [i for r, i in finished if r.status is ExecutionStatus.FAILED]
+    kept = {i for r, i in zip(runs, ids, strict=True) if r.status is None}
+    for rank, (r, i) in enumerate(finished):
+        assert r.status is not None
+        days = policy.keep_days.get(r.status.value)
+        too_old = days is not None and r.started_at < now - timedelta(days=days)
+        over_cap = policy.keep_max is not None and rank >= policy.keep_max
+        if rank < policy.keep_min or failures[:1] == [i] or not (too_old or over_cap):
+            kept.add(i)
+    return kept
