@@ -7,15 +7,28 @@ export UV_LINK_MODE := copy
 VENV := .venv
 PY := $(VENV)/bin/python
 PYSTAMP := $(VENV)/.installed
+RUNSTAMP := $(VENV)/.installed-run
 WEB_SRC := $(shell find web/src web/index.html web/vite.config.ts web/package.json -type f 2>/dev/null)
 WEBSTAMP := web/node_modules/.installed
 UI := src/pulse/web/dist/index.html
 HAVE_WEB := $(wildcard web/package.json)
 
-.PHONY: run test deps ui lint bench chromium postgres api-types clean
+.PHONY: run run-deps test deps ui lint bench chromium postgres api-types clean
 
-run: deps $(if $(HAVE_WEB),$(UI))
-	$(VENV)/bin/pulse serve --demo
+# Ctrl-C stops Pulse gracefully (its runs are recorded); the trap keeps make from calling that an
+# error.
+run: run-deps $(if $(HAVE_WEB),$(UI))
+	@trap 'exit 0' INT; $(VENV)/bin/pulse serve --demo
+
+# What running needs, without the test and benchmark tools (unless those are installed already).
+run-deps:
+	@if [ ! $(PYSTAMP) -nt uv.lock ] || [ ! $(PYSTAMP) -nt pyproject.toml ]; then \
+		$(MAKE) --no-print-directory $(RUNSTAMP); fi
+
+$(RUNSTAMP): pyproject.toml uv.lock
+	@command -v uv >/dev/null || python3 -m pip install --quiet uv
+	uv sync --frozen --quiet --no-dev --inexact
+	@touch $@
 
 deps: $(PYSTAMP)
 

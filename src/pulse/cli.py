@@ -65,6 +65,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         log_level="info",
+        # uvicorn's own lines go through the root logger set up above: one format for all.
+        log_config=None,
         access_log=False,
         timeout_graceful_shutdown=3,
         ws_ping_interval=20,
@@ -95,7 +97,7 @@ async def _serve(pulse: Pulse, config: uvicorn.Config) -> int:
         return 1
     finally:
         pool_log.setLevel(level)
-    print(f"Pulse on http://{_url_host(config.host)}:{config.port}", flush=True)
+    logging.getLogger("pulse").info("Pulse on http://%s:%d", _url_host(config.host), config.port)
     server = _server(config, pulse)
     try:
         await server.serve()

@@ -10,8 +10,9 @@ raw history that is left.
 The buckets grow by :data:`RATIO` (10 %): bucket 0 holds durations under 1 ms, bucket ``b >= 1``
 holds ``[RATIO**(b-1), RATIO**b)`` ms. A percentile read from the histogram is the geometric
 middle of its bucket, clamped to the shortest and longest run, so it is within
-``sqrt(RATIO) - 1`` (4.9 %) of the exact one. The store computes the same bucket in SQL
-(:data:`BUCKET_SQL`), so the Python and SQL sides must keep the same formula.
+``sqrt(RATIO) - 1`` (4.9 %) of the exact one before it is rounded to the millisecond. The
+store computes the same bucket in SQL (the migration's triggers and the rebuild queries), so
+the Python and SQL sides must keep the same formula.
 """
 
 from __future__ import annotations

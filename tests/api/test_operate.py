@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -220,3 +221,27 @@ async def test_bad_retry_settings_are_refused_naming_the_field(
         "/jobs", json={"name": "r", "interval_seconds": 60, "command": "true", **fields}
     )
     assert r.status_code == 422 and field in r.json()["detail"]
+
+
+async def test_a_cancelled_plain_function_is_recorded_at_once_and_its_output_dropped(
+    client: httpx.AsyncClient, pulse: Pulse
+) -> None:
+    release = threading.Event()
+
+    @pulse.handler("stubborn")
+    def stubborn(ctx: RunContext) -> None:
+        print("before")
+        release.wait(30)  # a thread cannot be stopped from outside
+        print("after the cancel")
+
+    jid = await _job(client, command=None, handler="stubborn")
+    eid = (await client.post(f"/jobs/{jid}/trigger")).json()["execution_id"]
+    runs = asyncio.create_task(pulse.engine.run_pending())
+    await _wait_running(client, eid)
+    assert (await client.post(f"/executions/{eid}/cancel")).status_code == 202
+    await asyncio.wait_for(runs, 10)  # recorded without waiting for the thread
+    release.set()
+    await asyncio.sleep(0.3)
+    e = (await client.get(f"/executions/{eid}")).json()
+    assert (e["status"], e["error_message"]) == ("failed", "cancelled")
+    assert "after the cancel" not in e["logs"]

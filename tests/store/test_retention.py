@@ -361,3 +361,19 @@ async def test_deleting_a_job_deletes_its_roll_ups(store: Store) -> None:
     # A job created again with the same id starts from nothing.
     await store.create_job(b.job(id=gone))
     assert await store.stats(gone, Period.DAY, SINCE) == {}
+
+
+async def test_a_run_that_fails_during_a_prune_is_kept_as_the_latest_failure(
+    store: Store,
+) -> None:
+    # Four old successes and a long run that is still going when the prune begins.
+    job, ids = await new_job(
+        store, *[Run(ago(20 - i)) for i in range(4)], Run(ago(10), status=None)
+    )
+    policy = RetentionPolicy(keep_days={"completed": 1, "failed": 1})
+    pruning = asyncio.create_task(store.prune_executions({job: policy}, NOW, batch=1, pause=0.3))
+    await wait_for_total(store, job, 4)  # the prune is under way
+    # The long run fails: it is now the job's latest (and only) failure, old as it is.
+    assert await store.finish_execution(ids[4], b.result(ExecutionStatus.FAILED, NOW)) is not None
+    await pruning
+    assert await ids_of(store, job) == {ids[4]}

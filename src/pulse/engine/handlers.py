@@ -46,8 +46,13 @@ class _Capture:
         self._loop = loop
         self._buffers: dict[LogStream, str] = {}
         self._owner = threading.get_ident()
+        self._closed = False
 
     def write(self, stream: LogStream, text: str) -> None:
+        if self._closed:
+            # The run was recorded ended (a plain function's thread cannot be stopped when its
+            # run is cancelled or times out): what it writes now belongs to no run.
+            return
         buf = self._buffers.get(stream, "") + text
         *lines, rest = buf.split("\n")
         self._buffers[stream] = rest
@@ -61,6 +66,7 @@ class _Capture:
             self._loop.call_soon_threadsafe(self.sink.write_lines, stream, lines)
 
     def finish(self) -> None:
+        self._closed = True
         for stream, rest in self._buffers.items():
             if rest:
                 self.sink.write_lines(stream, [rest])

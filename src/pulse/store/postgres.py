@@ -181,8 +181,6 @@ async def _pg_bounds(
         row = await first(nth, {"job": job_id, "offset": policy.keep_max - 1})
         if row is not None:
             bounds.cap = (row["started_at"], row["id"])
-    row = await first(pruning.latest_failure_query(p), {"job": job_id})
-    bounds.latest_failure = None if row is None else row["id"]
     return bounds
 
 

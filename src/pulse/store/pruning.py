@@ -5,10 +5,11 @@ A job is pruned in three steps:
 1. its finished-execution count (from the counters) says whether any rule can apply at all: a
    job with no more than ``keep_min`` finished runs loses nothing, and the cap costs nothing
    to check while the job is under it;
-2. :func:`bounds_queries` read the limits: the newest run the floor protects, the newest run
-   past the cap, and the job's latest failure;
+2. :func:`nth_newest_query` reads the limits: the newest run the floor protects, and the
+   newest run past the cap;
 3. :func:`victims_query` selects a batch of what goes, oldest first, which the backend deletes
-   with the batch's logs; repeated until a batch comes back short.
+   with the batch's logs (never the job's latest failure, read anew by each batch); repeated
+   until a batch comes back short.
 """
 
 from __future__ import annotations
@@ -44,14 +45,6 @@ def nth_newest_query(p: Param) -> str:
     )
 
 
-def latest_failure_query(p: Param) -> str:
-    return (
-        "SELECT id FROM pulse_executions"
-        f" WHERE scheduled_job_id = {p('job')} AND status = 'failed'"
-        " ORDER BY started_at DESC, id DESC LIMIT 1"
-    )
-
-
 def finished_count_query(p: Param) -> str:
     return (
         "SELECT coalesce(sum(n), 0) AS n FROM pulse_execution_counts"
@@ -68,7 +61,6 @@ class Bounds:
     now: datetime
     floor: Key | None = None  # this run and newer ones are kept
     cap: Key | None = None  # this run and newer ones are within keep_max
-    latest_failure: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -82,9 +74,13 @@ class Bounds:
         if self.floor is not None:
             params["floor_at"], params["floor_id"] = self.floor
             parts.append(f"(started_at, id) < ({p('floor_at')}, {p('floor_id')})")
-        if self.latest_failure is not None:
-            params["keep_failure"] = self.latest_failure
-            parts.append(f"id <> {p('keep_failure')}")
+        # The job's latest failure, read by every batch rather than once when the prune began:
+        # a run that fails while the job is being pruned becomes its latest failure, and stays.
+        parts.append(
+            "id <> coalesce(("
+            f"SELECT id FROM pulse_executions WHERE scheduled_job_id = {p('job')}"
+            " AND status = 'failed' ORDER BY started_at DESC, id DESC LIMIT 1), '')"
+        )
         goes = []
         for status, cutoff in sorted(self.policy.cutoffs(self.now).items()):
             if status in PRUNABLE:

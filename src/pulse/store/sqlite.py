@@ -918,8 +918,6 @@ def _bounds(
         row = c.execute(nth, {"job": job_id, "offset": policy.keep_max - 1}).fetchone()
         if row is not None:
             bounds.cap = (row[0], row[1])
-    row = c.execute(pruning.latest_failure_query(p), {"job": job_id}).fetchone()
-    bounds.latest_failure = None if row is None else row[0]
     return bounds
 
 
