@@ -42,8 +42,8 @@ from pulse.models import (
     Schedule,
 )
 from pulse.retention import PruneReport, RetentionPolicy, report_from, report_json
-from pulse.stats import Period, Rollup
 from pulse.search import ExecutionFilter, Position
+from pulse.stats import Period, Rollup
 from pulse.store import pruning, queries, search
 from pulse.store.base import (
     DueSlot,
@@ -566,12 +566,8 @@ class PostgresStore(Store):
     async def search_executions(
         self, where: ExecutionFilter, limit: int, after: Position | None = None
     ) -> tuple[list[Execution], Position | None]:
-        query, params = search.postgres_query(where, limit, after)
         async with self._use() as conn:
-            # Never prepared: a generic plan would not know how common the words searched are,
-            # which decides between the GIN index and walking the history's index.
-            cur = await conn.execute(query, params, prepare=False)
-            return search.page(await cur.fetchall(), limit)
+            return search.page(await search.postgres_rows(conn, where, limit, after), limit)
 
     def event_bridge(self, hub: EventHub, node_id: str) -> EventBridge | None:
         from pulse.store.pg_events import PostgresEventBridge

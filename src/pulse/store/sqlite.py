@@ -47,8 +47,8 @@ from pulse.models import (
     Trigger,
 )
 from pulse.retention import PruneReport, RetentionPolicy, report_from, report_json
-from pulse.stats import Period, Rollup
 from pulse.search import ExecutionFilter, Position
+from pulse.stats import Period, Rollup
 from pulse.store import pruning, queries, search
 from pulse.store.base import (
     DueSlot,
@@ -584,8 +584,9 @@ class SQLiteStore(Store):
     async def search_executions(
         self, where: ExecutionFilter, limit: int, after: Position | None = None
     ) -> tuple[list[Execution], Position | None]:
-        query, params = search.sqlite_query(where, limit, after)
-        return search.page(await self._read(lambda c: c.execute(query, params).fetchall()), limit)
+        return search.page(
+            await self._read(lambda c: search.sqlite_rows(c, where, limit, after)), limit
+        )
 
     # -- nodes and recovery -------------------------------------------------------------------
     async def heartbeat(self, node: NodeInfo) -> Heartbeat:
