@@ -9,10 +9,11 @@ import importlib
 import json
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpx
@@ -317,6 +318,9 @@ def cmd_jobs(args: argparse.Namespace) -> int:
 
 def cmd_history(args: argparse.Namespace) -> int:
     c = Client(args.url, args.token)
+    if args.export:
+        c.call("GET", f"/jobs/{args.job}")  # an unknown job fails here, not as an empty file
+        return _export(c, args.export, _params(job_id=args.job, status=args.status))
     params: dict[str, Any] = {"limit": args.limit, "offset": args.offset}
     if args.status:
         params["status"] = args.status
@@ -341,6 +345,98 @@ def cmd_history(args: argparse.Namespace) -> int:
         " (more: --offset)" if data["has_more"] else ""
     )
     _out(args, data, human)
+    return 0
+
+
+# -- runs across jobs ---------------------------------------------------------------------------
+def cmd_runs(args: argparse.Namespace) -> int:
+    """Every job's executions, newest first, a page at a time (``--cursor`` continues), or
+    all of them streamed to stdout (``--export``)."""
+    c = Client(args.url, args.token)
+    params = _params(
+        status=args.status,
+        job_id=args.job,
+        trigger=args.trigger,
+        node=args.node,
+        started_after=_when("--since", args.since),
+        started_before=_when("--until", args.until),
+        q=args.q,
+    )
+    if args.export:
+        return _export(c, args.export, params)
+    params["limit"] = args.limit
+    if args.cursor:
+        params["cursor"] = args.cursor
+    data = c.call("GET", "/executions", params=params)
+    names = (
+        {j["id"]: j["name"] for j in c.call("GET", "/jobs")["jobs"]} if data["executions"] else {}
+    )
+    rows = [
+        [
+            e["id"],
+            names.get(e["scheduled_job_id"], e["scheduled_job_id"]),
+            e["status"],
+            _ago(e["started_at"]),
+            _dur(e["duration_ms"]),
+            e["trigger"],
+            e["node_id"] or "-",
+            (e["error_message"] or e["result_summary"] or "").replace("\n", " ")[:50],
+        ]
+        for e in data["executions"]
+    ]
+    head = ["EXECUTION", "JOB", "STATUS", "STARTED", "DURATION", "TRIGGER", "NODE", "RESULT"]
+    human = _table(rows, head) if rows else "no executions"
+    if data["next_cursor"]:
+        human += f"\nmore: --cursor {data['next_cursor']}"
+    _out(args, data, human)
+    return 0
+
+
+def _params(**values: str | None) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+_AGE = re.compile(r"^(\d+)([smhdw])$")
+_AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def _when(flag: str, value: str | None) -> str | None:
+    """An age (``30m``, ``2h``, ``7d``, ``1w``) as the instant that long ago; anything else
+    (a date, an RFC 3339 time) as given, for the server to read (or refuse, naming ``flag``'s
+    parameter)."""
+    if value is None:
+        return None
+    m = _AGE.match(value.strip())
+    if not m:
+        return value
+    try:
+        when = datetime.now(UTC) - timedelta(seconds=int(m.group(1)) * _AGE_UNITS[m.group(2)])
+    except OverflowError:
+        _fail(f"{flag} {value}: too long ago")
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _export(c: Client, fmt: str, params: dict[str, Any]) -> int:
+    """Stream ``GET /executions/export`` to stdout as it comes: constant memory here too."""
+    try:
+        with c.http.stream("GET", "/executions/export", params={**params, "format": fmt}) as r:
+            if r.status_code >= 400:
+                r.read()
+                try:
+                    detail = r.json().get("detail", r.text)
+                except ValueError:
+                    detail = r.text
+                _fail(f"{detail} (HTTP {r.status_code})")
+            out = sys.stdout.buffer
+            for piece in r.iter_bytes():
+                out.write(piece)
+            out.flush()
+    except httpx.TransportError as e:
+        _fail(f"cannot reach Pulse at {c.base} ({e}); is `pulse serve` running?", code=2)
+    except BrokenPipeError:
+        # The reader went away (`pulse runs --export csv | head`): not an error of ours. Point
+        # stdout at nothing so that Python's own flush at exit does not complain again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
@@ -619,8 +715,42 @@ def parser() -> argparse.ArgumentParser:
     hist.add_argument("--status", choices=["running", "completed", "failed"])
     hist.add_argument("--limit", type=int, default=20)
     hist.add_argument("--offset", type=int, default=0)
+    hist.add_argument(
+        "--export", choices=["csv", "ndjson"], help="stream all of them to stdout instead"
+    )
     _client_options(hist)
     hist.set_defaults(fn=cmd_history)
+
+    runs = sub.add_parser(
+        "runs", help="every job's executions, newest first: filter, search, page, export"
+    )
+    runs.add_argument("--status", choices=["running", "completed", "failed"])
+    runs.add_argument("--job", metavar="JOB", help="only this job's (its id)")
+    runs.add_argument("--trigger", choices=["schedule", "manual", "rerun", "retry"])
+    runs.add_argument("--node", metavar="NODE", help="only those this node ran (its id)")
+    runs.add_argument(
+        "--since",
+        metavar="TIME",
+        help="started at or after: a date (2025-12-06, UTC), an RFC 3339 time, or an age"
+        " (30m, 2h, 7d, 1w)",
+    )
+    runs.add_argument("--until", metavar="TIME", help="started before (the same forms)")
+    runs.add_argument(
+        "-q",
+        "--query",
+        dest="q",
+        metavar="TEXT",
+        help="words of the error message or result summary (the last one may be a prefix)",
+    )
+    runs.add_argument("--limit", type=int, default=20, help="executions per page (1 to 500)")
+    runs.add_argument("--cursor", help="the next page: the cursor a page ended with")
+    runs.add_argument(
+        "--export",
+        choices=["csv", "ndjson"],
+        help="stream every matching execution to stdout instead (no --limit, no --cursor)",
+    )
+    _client_options(runs)
+    runs.set_defaults(fn=cmd_runs)
 
     logs = sub.add_parser("logs", help="an execution's log")
     logs.add_argument("execution")

@@ -46,6 +46,7 @@ from pulse.retention import (
     parse_policy,
     parse_rules,
 )
+from pulse.search import EXPORT_BATCH, ExecutionFilter, check_limit, decode_cursor, encode_cursor
 from pulse.stats import MAX_DAYS, Rollup, Window, durations, merged, series
 from pulse.store import Store
 
@@ -358,6 +359,36 @@ class JobService:
         if job_id is not None:
             await self.store.get_job(job_id)
         return await self.store.rebuild_stats(job_id)
+
+    # -- runs across jobs -------------------------------------------------------------------------
+    async def search_executions(
+        self, where: ExecutionFilter, limit: int = 50, cursor: str | None = None
+    ) -> tuple[list[Execution], str | None]:
+        """A page of the executions of every job matching ``where``, newest first (by start,
+        then id), without their logs, after ``cursor`` (a next cursor this returned; None: from
+        the newest); and the cursor of the next page, None when this is the last. Cursors stay
+        valid while runs start and go: no execution is repeated or skipped. InvalidInputError
+        names a bad ``limit`` (1 to 500) or ``cursor``."""
+        check_limit(limit)
+        after = None if cursor is None else decode_cursor(cursor)
+        items, position = await self.store.search_executions(where, limit, after)
+        return items, None if position is None else encode_cursor(position)
+
+    async def list_executions_after(
+        self, job_id: str, limit: int, cursor: str, status: ExecutionStatus | None = None
+    ) -> tuple[Page, str | None]:
+        """:meth:`list_executions` paged by cursor instead of offset: the job's executions
+        after ``cursor``, with the job's total, and the next page's cursor (None: the last).
+        NotFoundError for an unknown job."""
+        total = (await self.store.list_executions(job_id, 1, 0, status)).total
+        where = ExecutionFilter(job_id=job_id, status=status)
+        items, next_cursor = await self.search_executions(where, limit, cursor)
+        return Page(items=items, total=total), next_cursor
+
+    def export_executions(self, where: ExecutionFilter) -> AsyncIterator[Execution]:
+        """Every execution matching ``where``, newest first, read a batch at a time, so that an
+        export of any size costs constant memory (see :meth:`Store.iter_executions`)."""
+        return self.store.iter_executions(where, EXPORT_BATCH)
 
     def subscribe(self) -> Subscriber:
         """A subscription to this node's events: executions started and ended, job changes

@@ -60,7 +60,7 @@ async def test_the_list_is_newest_first_with_count_total_and_has_more(
     r = await client.get(f"/jobs/{jid}/executions", params={"limit": 3})
     assert r.status_code == 200
     body = r.json()
-    assert set(body) == {"executions", "count", "total", "has_more"}
+    assert set(body) == {"executions", "count", "total", "has_more", "next_cursor"}
     assert body["count"] == 3 and body["total"] == 7 and body["has_more"] is True
     starts = [e["started_at"] for e in body["executions"]]
     assert starts == sorted(starts, reverse=True)
@@ -69,7 +69,7 @@ async def test_the_list_is_newest_first_with_count_total_and_has_more(
     assert body["executions"][0]["result_summary"] == "run 7"
 
     last = (await client.get(f"/jobs/{jid}/executions", params={"limit": 3, "offset": 6})).json()
-    assert last["count"] == 1 and last["has_more"] is False
+    assert last["count"] == 1 and last["has_more"] is False and last["next_cursor"] is None
     assert last["executions"][0]["result_summary"] == "run 1"
 
 
@@ -87,7 +87,13 @@ async def test_the_status_filter_pages_through_matching_executions_only(
     ).json()
     assert done["total"] == 6 and done["count"] == 2 and done["has_more"] is False
     running = (await client.get(f"/jobs/{jid}/executions", params={"status": "running"})).json()
-    assert running == {"executions": [], "count": 0, "total": 0, "has_more": False}
+    assert running == {
+        "executions": [],
+        "count": 0,
+        "total": 0,
+        "has_more": False,
+        "next_cursor": None,
+    }
 
 
 async def test_the_detail_carries_the_whole_log_and_logs_is_plain_text(

@@ -15,7 +15,7 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from pulse import jobs as job_rules
-from pulse.api import errors, executions, history, jobs, ws
+from pulse.api import errors, executions, history, jobs, runs, ws
 from pulse.api.deps import Node
 from pulse.api.guard import MAX_BODY_BYTES, MAX_JSON_DEPTH, BodyMiddleware, GuardMiddleware
 from pulse.api.schemas import ID_PATTERN, error_responses
@@ -79,6 +79,7 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
     app.state.node = node
     errors.install(app)
     app.include_router(jobs.router, prefix=PREFIX)
+    app.include_router(runs.router, prefix=PREFIX)  # before /executions/{execution_id}
     app.include_router(executions.router, prefix=PREFIX)
     app.include_router(history.router, prefix=PREFIX)
     app.include_router(ws.router, prefix=PREFIX)

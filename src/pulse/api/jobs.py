@@ -22,6 +22,7 @@ from pulse.api.schemas import (
     error_responses,
 )
 from pulse.models import ExecutionStatus as Status
+from pulse.search import cursor_after
 
 router = APIRouter(tags=["jobs"])
 
@@ -101,15 +102,33 @@ async def list_executions(
     limit: Annotated[int, Query(ge=1, le=500, description="Page size, 1 to 500.")] = 50,
     offset: Offset = 0,
     status: Annotated[ExecutionStatus | None, Query(description="Only this status.")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description=(
+                "Continue after this `next_cursor` instead of skipping `offset` executions"
+                " (then ignored): a page that neither repeats nor skips runs while they start"
+                " and go, and costs the same however deep."
+            ),
+        ),
+    ] = None,
 ) -> ListExecutionsResponse:
-    """A page of the job's executions, newest first (the seed's list)."""
-    page = await service.list_executions(
-        job_id, limit, offset, None if status is None else Status(status)
-    )
+    """A page of the job's executions, newest first (the seed's list), by `offset` or by
+    `cursor`; `next_cursor` continues it either way."""
+    wanted = None if status is None else Status(status)
+    if cursor is not None:
+        page, next_cursor = await service.list_executions_after(job_id, limit, cursor, wanted)
+        has_more = next_cursor is not None
+    else:
+        page = await service.list_executions(job_id, limit, offset, wanted)
+        has_more = offset + len(page.items) < page.total
+        next_cursor = cursor_after(page.items[-1]) if has_more and page.items else None
     items = [PulseExecution.of(e) for e in page.items]
     return ListExecutionsResponse(
         executions=items,
         count=len(items),
         total=page.total,
-        has_more=offset + len(items) < page.total,
+        has_more=has_more,
+        next_cursor=next_cursor,
     )

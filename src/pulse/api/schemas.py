@@ -392,6 +392,18 @@ class ListExecutionsResponse(BaseModel):
     count: int
     total: int
     has_more: bool
+    next_cursor: str | None = Field(
+        None, description="Where the next page starts (`cursor`); null on the last page."
+    )
+
+
+class SearchExecutionsResponse(BaseModel):
+    """A page of runs across jobs, newest first."""
+
+    executions: list[PulseExecution]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )
 
 
 class LogChunkOut(BaseModel):

@@ -4,6 +4,51 @@
  */
 
 export interface paths {
+    "/api/pulse/executions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search Executions
+         * @description Every run across jobs matching the filters, newest first (by start, then id), without
+         *     logs. Pages follow `next_cursor` (null on the last page); a cursor stays valid while runs
+         *     start and go, and no execution is repeated or skipped across pages.
+         */
+        get: operations["search_executions_api_pulse_executions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pulse/executions/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Executions
+         * @description Every run matching the filters (as `GET /executions` takes them), newest first, with
+         *     every field `GET /executions` shows but the log. Streamed: read from the database a
+         *     thousand at a time, so an export of any size costs the server constant memory. Runs that
+         *     start during the export are not in it.
+         */
+        get: operations["export_executions_api_pulse_executions_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/pulse/executions/{execution_id}": {
         parameters: {
             query?: never;
@@ -189,7 +234,8 @@ export interface paths {
         };
         /**
          * List Executions
-         * @description A page of the job's executions, newest first (the seed's list).
+         * @description A page of the job's executions, newest first (the seed's list), by `offset` or by
+         *     `cursor`; `next_cursor` continues it either way.
          */
         get: operations["list_executions_api_pulse_jobs__job_id__executions_get"];
         put?: never;
@@ -878,6 +924,11 @@ export interface components {
             executions: components["schemas"]["PulseExecution"][];
             /** Has More */
             has_more: boolean;
+            /**
+             * Next Cursor
+             * @description Where the next page starts (`cursor`); null on the last page.
+             */
+            next_cursor?: string | null;
             /** Total */
             total: number;
         };
@@ -1154,6 +1205,19 @@ export interface components {
              */
             trigger: "schedule" | "manual" | "rerun" | "retry";
         };
+        /**
+         * SearchExecutionsResponse
+         * @description A page of runs across jobs, newest first.
+         */
+        SearchExecutionsResponse: {
+            /** Executions */
+            executions: components["schemas"]["PulseExecution"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null on the last page.
+             */
+            next_cursor: string | null;
+        };
         /** SeriesPoint */
         SeriesPoint: {
             /** Completed */
@@ -1199,6 +1263,173 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    search_executions_api_pulse_executions_get: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 500. */
+                limit?: number;
+                /** @description Where to continue: a `next_cursor` given before. */
+                cursor?: string | null;
+                /** @description Only this status. */
+                status?: ("running" | "completed" | "failed") | null;
+                /** @description Only this job's executions. */
+                job_id?: string | null;
+                /** @description Only executions started this way. */
+                trigger?: ("schedule" | "manual" | "rerun" | "retry") | null;
+                /** @description Only executions run by this node (its id). */
+                node?: string | null;
+                /** @description Only executions started at or after this: RFC 3339 with a zone (`2025-12-06T02:00:00Z`, `2025-12-06T03:00:00+01:00`) or a date (`2025-12-06`, midnight UTC); millisecond precision. */
+                started_after?: string | null;
+                /** @description Only executions started before this: RFC 3339 with a zone (`2025-12-06T02:00:00Z`, `2025-12-06T03:00:00+01:00`) or a date (`2025-12-06`, midnight UTC); millisecond precision. */
+                started_before?: string | null;
+                /** @description Words of the error message or the result summary: every word must appear in either, the last one as a prefix (`conn ref` finds `connection refused`). Words are runs of letters and digits, case-insensitive; any other character separates them and is never search syntax. Blank: no search. */
+                q?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchExecutionsResponse"];
+                };
+            };
+            /** @description The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: the request comes from another browser origin (cross-site request). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (a guard against DNS rebinding; PULSE_ALLOWED_HOSTS adds names). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field at fault and why. Texts must be valid Unicode without NUL, numbers finite and of the documented type (no booleans as numbers), JSON without NaN or Infinity, every field within its documented limit; ids are letters, digits and `_`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    export_executions_api_pulse_executions_export_get: {
+        parameters: {
+            query?: {
+                /** @description `csv` (with a header row) or `ndjson`. */
+                format?: "csv" | "ndjson";
+                /** @description Only this status. */
+                status?: ("running" | "completed" | "failed") | null;
+                /** @description Only this job's executions. */
+                job_id?: string | null;
+                /** @description Only executions started this way. */
+                trigger?: ("schedule" | "manual" | "rerun" | "retry") | null;
+                /** @description Only executions run by this node (its id). */
+                node?: string | null;
+                /** @description Only executions started at or after this: RFC 3339 with a zone (`2025-12-06T02:00:00Z`, `2025-12-06T03:00:00+01:00`) or a date (`2025-12-06`, midnight UTC); millisecond precision. */
+                started_after?: string | null;
+                /** @description Only executions started before this: RFC 3339 with a zone (`2025-12-06T02:00:00Z`, `2025-12-06T03:00:00+01:00`) or a date (`2025-12-06`, midnight UTC); millisecond precision. */
+                started_before?: string | null;
+                /** @description Words of the error message or the result summary: every word must appear in either, the last one as a prefix (`conn ref` finds `connection refused`). Words are runs of letters and digits, case-insensitive; any other character separates them and is never search syntax. Blank: no search. */
+                q?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One row (CSV, after a header) or line (NDJSON) per execution. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": unknown;
+                    "text/csv": unknown;
+                };
+            };
+            /** @description The API token is missing or wrong; with PULSE_API_TOKEN set, every call needs `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Refused: the request comes from another browser origin (cross-site request). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Host header names a host this server does not answer to (a guard against DNS rebinding; PULSE_ALLOWED_HOSTS adds names). */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input: `errors` names each field at fault and why. Texts must be valid Unicode without NUL, numbers finite and of the documented type (no booleans as numbers), JSON without NaN or Infinity, every field within its documented limit; ids are letters, digits and `_`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable, damaged or failing; nothing was changed. Try again shortly (see `Retry-After`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     get_execution_api_pulse_executions__execution_id__get: {
         parameters: {
             query?: never;
@@ -2103,6 +2334,8 @@ export interface operations {
                 offset?: number;
                 /** @description Only this status. */
                 status?: ("running" | "completed" | "failed") | null;
+                /** @description Continue after this `next_cursor` instead of skipping `offset` executions (then ignored): a page that neither repeats nor skips runs while they start and go, and costs the same however deep. */
+                cursor?: string | null;
             };
             header?: never;
             path: {
