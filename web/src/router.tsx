@@ -38,6 +38,7 @@ export type Route =
   | { name: "jobs" }
   | { name: "overview" }
   | { name: "settings" }
+  | { name: "runs" }
   | { name: "job"; jobId: string }
   | { name: "execution"; executionId: string }
   | { name: "not-found" };
@@ -48,6 +49,7 @@ export function matchRoute(path: string): Route {
   if (p === "/" || p === "/jobs") return { name: "jobs" };
   if (p === "/overview") return { name: "overview" };
   if (p === "/settings") return { name: "settings" };
+  if (p === "/runs") return { name: "runs" };
   let m = /^\/jobs\/([^/]+)$/.exec(p);
   if (m?.[1]) return { name: "job", jobId: decodeURIComponent(m[1]) };
   m = /^\/executions\/([^/]+)$/.exec(p);
@@ -71,4 +73,37 @@ export function Link({ href, onClick, ...rest }: AnchorProps) {
       {...rest}
     />
   );
+}
+
+/**
+ * After moving to another page, put the keyboard focus on its main heading (as a screen reader
+ * user would expect from a page load), once the page has drawn it. Focus the user already moved
+ * somewhere on the new page stays where it is.
+ */
+export function focusMainHeading(timeoutMs = 5000): () => void {
+  const before = document.activeElement;
+  let done = false;
+  const tryFocus = (): boolean => {
+    const h1 = document.querySelector<HTMLElement>("main h1");
+    if (!h1) return false;
+    const active = document.activeElement;
+    const untouched = !active || active === document.body || active === before || !document.contains(active);
+    if (untouched) {
+      if (!h1.hasAttribute("tabindex")) h1.setAttribute("tabindex", "-1");
+      h1.focus({ preventScroll: true });
+    }
+    return true;
+  };
+  if (tryFocus()) return () => {};
+  const observer = new MutationObserver(() => {
+    if (!done && tryFocus()) stop();
+  });
+  const timer = setTimeout(() => stop(), timeoutMs);
+  const stop = () => {
+    done = true;
+    observer.disconnect();
+    clearTimeout(timer);
+  };
+  observer.observe(document.body, { childList: true, subtree: true });
+  return stop;
 }

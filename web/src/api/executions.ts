@@ -7,6 +7,9 @@ import {
   type WireExecutionDetail,
   type WireListExecutionsResponse,
   type WireLogChunkPage,
+  type WireRerunResponse,
+  type WireRunLink,
+  type WireCancelled,
 } from "./wire";
 
 /** The seed's names, derived from the server's schema. */
@@ -18,6 +21,9 @@ export interface ListExecutionsResponse extends Omit<WireListExecutionsResponse,
 export type PulseExecutionDetail = NullToOptional<WireExecutionDetail>;
 export type ExecutionTrigger = WireExecution["trigger"];
 export type LogChunkPage = WireLogChunkPage;
+
+export type RerunResponse = WireRerunResponse;
+export type RunLink = NullToOptional<WireRunLink>;
 
 export const EXECUTION_STATUSES: readonly ExecutionStatus[] = ["running", "completed", "failed"];
 
@@ -64,4 +70,19 @@ export async function getLogChunks(executionId: string, afterSeq = 0, limit = 50
 /** The URL of the plain-text log, for the download link. */
 export function executionLogsUrl(executionId: string): string {
   return `/api/pulse/executions/${enc(executionId)}/logs`;
+}
+
+/** Ask for a running execution to be stopped; it ends `failed` ("cancelled") soon after. 409 if it ended. */
+export async function cancelExecution(executionId: string): Promise<PulseExecution> {
+  return toPulseExecution(await requestJson<WireCancelled>(`/executions/${enc(executionId)}/cancel`, { method: "POST" }));
+}
+
+/** Run a finished execution's job again; the answer names the new execution. 409 while it runs. */
+export async function rerunExecution(executionId: string): Promise<RerunResponse> {
+  return requestJson<WireRerunResponse>(`/executions/${enc(executionId)}/rerun`, { method: "POST" });
+}
+
+/** Whether an execution ended because someone cancelled it. */
+export function wasCancelled(e: { status: ExecutionStatus; cancelled_at?: string | undefined }): boolean {
+  return e.status === "failed" && e.cancelled_at !== undefined;
 }

@@ -115,7 +115,7 @@ export async function request(path: string, opts: RequestOptions = {}): Promise<
   }
   if (!res.ok) {
     const err = await errorFromResponse(res);
-    if (err instanceof UnauthorizedError) notifyUnauthorized();
+    if (err instanceof UnauthorizedError) notifyUnauthorized(headers.Authorization !== undefined);
     throw err;
   }
   return res;
@@ -126,8 +126,9 @@ export async function requestJson<T>(path: string, opts: RequestOptions = {}): P
   return (await res.json()) as T;
 }
 
-// The app shows a token prompt when any call is refused for want of a token.
-type Listener = () => void;
+// The app shows a token prompt when any call is refused for want of a token; `refused` says
+// whether a token was sent (and so is wrong) or none was.
+type Listener = (refused: boolean) => void;
 const unauthorizedListeners = new Set<Listener>();
 
 export function onUnauthorized(fn: Listener): () => void {
@@ -135,6 +136,6 @@ export function onUnauthorized(fn: Listener): () => void {
   return () => unauthorizedListeners.delete(fn);
 }
 
-function notifyUnauthorized(): void {
-  for (const fn of unauthorizedListeners) fn();
+function notifyUnauthorized(refused: boolean): void {
+  for (const fn of unauthorizedListeners) fn(refused);
 }

@@ -53,17 +53,34 @@ interface ConfirmProps {
   title: string;
   message: ComponentChildren;
   confirmLabel: string;
+  /** What the confirm button says while the action runs. */
+  busyLabel?: string;
+  /** A destructive action gets the red button; others the primary one. */
+  tone?: "danger" | "primary";
+  /** What the button that closes without acting says. */
+  dismissLabel?: string;
   busy?: boolean;
   error?: string | undefined;
   onConfirm: () => void;
   onClose: () => void;
 }
 
-export function ConfirmDialog({ title, message, confirmLabel, busy, error, onConfirm, onClose }: ConfirmProps) {
+export function ConfirmDialog({
+  title,
+  message,
+  confirmLabel,
+  busyLabel = "Deleting…",
+  tone = "danger",
+  dismissLabel = "Cancel",
+  busy,
+  error,
+  onConfirm,
+  onClose,
+}: ConfirmProps) {
   return (
     <Dialog title={title} onClose={onClose}>
       <div class="dialog-body">
-        <p>{message}</p>
+        <div class="dialog-message">{message}</div>
         {error && (
           <p class="form-error" role="alert">
             {error}
@@ -72,10 +89,10 @@ export function ConfirmDialog({ title, message, confirmLabel, busy, error, onCon
       </div>
       <footer class="dialog-footer">
         <button type="button" class="btn" onClick={onClose} autoFocus>
-          Cancel
+          {dismissLabel}
         </button>
-        <button type="button" class="btn btn--danger" disabled={busy} onClick={onConfirm}>
-          {busy ? "Deleting…" : confirmLabel}
+        <button type="button" class={`btn btn--${tone}`} disabled={busy} onClick={onConfirm}>
+          {busy ? busyLabel : confirmLabel}
         </button>
       </footer>
     </Dialog>

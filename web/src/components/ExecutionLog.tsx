@@ -4,9 +4,12 @@ import { describeError } from "../api/errors";
 import { authHeaders, getToken } from "../api/http";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { useExecutionLog } from "../hooks/useExecutionLog";
+import { useStoredFlag } from "../hooks/useStoredFlag";
+import { stripAnsi } from "../lib/ansi";
 import { formatBytes } from "../lib/format";
 import { findMatches, stepMatch } from "../lib/logsearch";
 import { LogViewer } from "./LogViewer";
+import { toast } from "./Toasts";
 
 async function downloadWithToken(executionId: string): Promise<void> {
   const res = await fetch(executionLogsUrl(executionId), { headers: authHeaders() });
@@ -39,6 +42,22 @@ export function ExecutionLog({ execution, height, initialText }: Props) {
     }
   }, [running, execution.log_truncated]);
   const count = log.lines.length;
+  const [wrap, setWrap] = useStoredFlag("pulse.log.wrap");
+  const [utc, setUtc] = useStoredFlag("pulse.log.utc");
+  const [copied, setCopied] = useState(false);
+  useEffect(() => {
+    if (!copied) return;
+    const t = setTimeout(() => setCopied(false), 2000);
+    return () => clearTimeout(t);
+  }, [copied]);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(log.lines.map(stripAnsi).join("\n") + "\n");
+      setCopied(true);
+    } catch {
+      toast("Could not copy the log: the browser did not allow it.", "error");
+    }
+  };
 
   // Find in the log: matches follow the typing after a moment; Enter / Shift+Enter step through
   // them (the first Enter searches at once).
@@ -73,7 +92,8 @@ export function ExecutionLog({ execution, height, initialText }: Props) {
         <span class="log-title">Log</span>
         <span class="muted log-meta" data-testid="log-count">
           {count.toLocaleString("en")} {count === 1 ? "line" : "lines"}
-          {execution.log_bytes > 0 && ` · ${formatBytes(execution.log_bytes)}`}
+          {/* While it runs the stored size lags the lines shown: the lines alone then. */}
+          {!running && execution.log_bytes > 0 && ` · ${formatBytes(execution.log_bytes)}`}
         </span>
         {running && (
           <span class="log-live">
@@ -114,6 +134,23 @@ export function ExecutionLog({ execution, height, initialText }: Props) {
             </button>
           </div>
         )}
+        <div class="log-options" role="group" aria-label="Log display">
+          <label class="log-option">
+            <input type="checkbox" checked={wrap} onChange={(e) => setWrap(e.currentTarget.checked)} />
+            Wrap lines
+          </label>
+          <label class="log-option">
+            <input type="checkbox" checked={utc} onChange={(e) => setUtc(e.currentTarget.checked)} />
+            UTC times
+          </label>
+        </div>
+        <button type="button" class="btn btn--small" disabled={count === 0} onClick={() => void copy()}>
+          <svg width="12" height="12" viewBox="0 0 12 12" aria-hidden="true">
+            <path d="M4 4h6.5v6.5H4zM2 8V1.5h6" fill="none" stroke="currentColor" stroke-width="1.3" stroke-linejoin="round" />
+          </svg>
+          {copied ? "Copied" : "Copy"}
+          <span class="sr-only"> the log</span>
+        </button>
         <a
           class="btn btn--small"
           href={executionLogsUrl(execution.id)}
@@ -151,6 +188,8 @@ export function ExecutionLog({ execution, height, initialText }: Props) {
           startAtEnd={running}
           query={query}
           target={target}
+          wrap={wrap}
+          utc={utc}
           {...(height ? { height } : {})}
         />
       )}

@@ -3,7 +3,8 @@ import type { ComponentChildren } from "preact";
 import { useMemo, useState } from "preact/hooks";
 import { describeError, InvalidInputError } from "../api/errors";
 import type { Job, JobCreate } from "../api/jobs";
-import { bodyFromForm, emptyForm, fieldKey, formFromJob, type JobFormValues } from "../lib/jobForm";
+import { cronError } from "../lib/cron";
+import { API_FIELD, bodyFromForm, emptyForm, fieldKey, formFromJob, type JobFormValues } from "../lib/jobForm";
 import { cronInWords, intervalInWords } from "../lib/schedule";
 import { Dialog } from "./Dialog";
 
@@ -57,11 +58,24 @@ export function JobForm({ job, onSubmit, onClose, onSaved }: Props) {
   const [busy, setBusy] = useState(false);
   const zones = useMemo(timeZones, []);
 
-  const set = <K extends keyof JobFormValues>(k: K, value: JobFormValues[K]) => setV((old) => ({ ...old, [k]: value }));
+  const set = <K extends keyof JobFormValues>(k: K, value: JobFormValues[K]) => {
+    setV((old) => ({ ...old, [k]: value }));
+    // The error beside a field was about what it held before: editing it takes the error away.
+    const field = API_FIELD[k];
+    setErrors((old) => {
+      const gone = field === "schedule" ? ["cron", "interval_seconds", "timezone"] : [field];
+      if (!gone.some((f) => f in old)) return old;
+      const next = { ...old };
+      for (const f of gone) delete next[f];
+      return next;
+    });
+  };
   const text = (k: keyof JobFormValues) => (e: Event) => set(k, (e.currentTarget as HTMLInputElement).value as never);
 
+  // A cron expression is checked as it is typed, so the preview never reads an invalid one out.
+  const cronProblem = v.scheduleKind === "cron" && v.cron.trim() ? cronError(v.cron) : null;
   const preview = (() => {
-    if (v.scheduleKind === "cron") return v.cron.trim() ? cronInWords(v.cron, v.timezone || "UTC") : "";
+    if (v.scheduleKind === "cron") return v.cron.trim() && !cronProblem ? cronInWords(v.cron, v.timezone || "UTC") : "";
     const n = Number(v.intervalValue);
     const unit = { seconds: 1, minutes: 60, hours: 3600, days: 86400 }[v.intervalUnit];
     return n > 0 ? intervalInWords(Math.round(n * unit)) : "";
@@ -72,7 +86,10 @@ export function JobForm({ job, onSubmit, onClose, onSaved }: Props) {
     const { body, errors: local } = bodyFromForm(v);
     if (!body.name) local.name = "give the job a name";
     if (v.targetKind === "command" && !v.command.trim()) local.command = "give a command to run";
-    if (v.scheduleKind === "cron" && !v.cron.trim()) local.cron = "give a cron expression";
+    if (v.scheduleKind === "cron") {
+      const problem = cronError(v.cron);
+      if (problem) local.cron = problem;
+    }
     setErrors(local);
     setFormError(null);
     if (Object.keys(local).length) return;
@@ -142,7 +159,20 @@ export function JobForm({ job, onSubmit, onClose, onSaved }: Props) {
             ) : (
               <div class="two-cols">
                 <Field id="job-cron" label="Cron expression" error={errors.cron} hint="minute hour day month weekday, e.g. */5 * * * * or @daily">
-                  {(a) => <input {...a} type="text" class="mono" value={v.cron} onInput={text("cron")} placeholder="0 2 * * *" autoComplete="off" spellcheck={false} />}
+                  {(a) => (
+                    <input
+                      {...a}
+                      aria-invalid={a["aria-invalid"] || cronProblem !== null}
+                      aria-describedby={[a["aria-describedby"], cronProblem && !errors.cron ? "job-cron-problem" : ""].filter(Boolean).join(" ") || undefined}
+                      type="text"
+                      class="mono"
+                      value={v.cron}
+                      onInput={text("cron")}
+                      placeholder="0 2 * * *"
+                      autoComplete="off"
+                      spellcheck={false}
+                    />
+                  )}
                 </Field>
                 <Field id="job-timezone" label="Time zone" error={errors.timezone}>
                   {(a) => (
@@ -158,11 +188,18 @@ export function JobForm({ job, onSubmit, onClose, onSaved }: Props) {
                 </Field>
               </div>
             )}
-            {preview && (
-              <p class="schedule-preview" aria-live="polite">
-                Runs <strong>{preview}</strong>
-              </p>
-            )}
+            <div aria-live="polite">
+              {preview && (
+                <p class="schedule-preview">
+                  Runs <strong>{preview}</strong>
+                </p>
+              )}
+              {cronProblem && !errors.cron && (
+                <p id="job-cron-problem" class="schedule-preview schedule-preview--error" data-cron-problem>
+                  {cronProblem}
+                </p>
+              )}
+            </div>
           </fieldset>
 
           <fieldset class="fieldset">
@@ -216,6 +253,30 @@ export function JobForm({ job, onSubmit, onClose, onSaved }: Props) {
                 )}
               </Field>
             </div>
+            <div class="two-cols">
+              <Field id="job-max_attempts" label="Attempts per run" error={errors.max_attempts} hint="1 means no retry; up to 100">
+                {(a) => <input {...a} type="number" min="1" max="100" step="1" value={v.maxAttempts} onInput={text("maxAttempts")} />}
+              </Field>
+              <Field
+                id="job-retry_backoff_seconds"
+                label="First retry after (seconds)"
+                error={errors.retry_backoff_seconds}
+                hint="each later retry waits about twice as long"
+              >
+                {(a) => (
+                  <input
+                    {...a}
+                    type="number"
+                    min="0"
+                    max="3600"
+                    step="any"
+                    value={v.retryBackoffSeconds}
+                    onInput={text("retryBackoffSeconds")}
+                    disabled={v.maxAttempts.trim() === "1"}
+                  />
+                )}
+              </Field>
+            </div>
           </fieldset>
           {formError && (
             <p class="form-error" role="alert">
@@ -249,4 +310,6 @@ const FIELDS = new Set([
   "payload",
   "timeout_seconds",
   "overlap",
+  "max_attempts",
+  "retry_backoff_seconds",
 ]);

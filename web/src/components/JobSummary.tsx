@@ -66,6 +66,14 @@ export function JobSummary({ job }: { job: Job }) {
           </dd>
         </div>
       )}
+      {job.max_attempts > 1 && (
+        <div>
+          <dt>Retries</dt>
+          <dd data-fact="retries">
+            up to {job.max_attempts} attempts, the first retry after {job.retry_backoff_seconds} s
+          </dd>
+        </div>
+      )}
       {job.skipped_count > 0 && (
         <div>
           <dt>Skipped</dt>

@@ -1,13 +1,17 @@
 /**
  * A log, drawn a screenful at a time: rows have one fixed height, so the row under any scroll
- * position is a division away, and only the rows in view (plus a margin) exist in the DOM.
- * While `follow` is on it sticks to the end as lines arrive; scrolling up turns that off and
- * scrolling back to the end turns it on again.
+ * position is a division away (or, with long lines wrapped, a binary search over the lines'
+ * tops), and only the rows in view (plus a margin) exist in the DOM. While `follow` is on it
+ * sticks to the end as lines arrive; scrolling up turns that off and scrolling back to the end
+ * turns it on again. Colours the program printed (ANSI SGR) are shown; other escapes dropped.
  */
-import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { type ComponentChildren, Fragment } from "preact";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import { isPlain, parseAnsi, segmentAttrs, stripAnsi } from "../lib/ansi";
 import { formatClock } from "../lib/format";
 import { parseLogLine } from "../lib/logline";
 import { splitOnMatches } from "../lib/logsearch";
+import { displayWidth, WrapLayout } from "../lib/wrap";
 
 export const ROW_HEIGHT = 20;
 const OVERSCAN = 20;
@@ -24,21 +28,70 @@ interface Props {
   query?: string;
   /** A line to bring into view (a new `nonce` brings it again). */
   target?: { line: number; nonce: number } | undefined;
+  /** Wrap long lines instead of scrolling sideways. */
+  wrap?: boolean;
+  /** Show the lines' times in UTC instead of local time. */
+  utc?: boolean;
 }
 
-export function LogViewer({ lines, version, label, startAtEnd, height = 420, query = "", target }: Props) {
+/** The text of a line with its colours, and the search matches marked (over the visible text). */
+function LineText({ text, query }: { text: string; query: string }) {
+  const { segments } = parseAnsi(text);
+  const out: ComponentChildren[] = [];
+  segments.forEach((seg, k) => {
+    const body = query
+      ? splitOnMatches(seg.text, query).map((p, j) => (p.match ? <mark key={j}>{p.text}</mark> : p.text))
+      : seg.text;
+    if (isPlain(seg.style)) out.push(<Fragment key={k}>{body}</Fragment>);
+    else {
+      const a = segmentAttrs(seg.style);
+      out.push(
+        <span key={k} class={a.class || undefined} style={a.style}>
+          {body}
+        </span>,
+      );
+    }
+  });
+  return <span class="log-text">{out}</span>;
+}
+
+function lineWidth(raw: string): number {
+  return displayWidth(stripAnsi(parseLogLine(raw).text));
+}
+
+export function LogViewer({ lines, version, label, startAtEnd, height = 420, query = "", target, wrap = false, utc = false }: Props) {
   const box = useRef<HTMLDivElement>(null);
+  const probe = useRef<HTMLSpanElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [viewHeight, setViewHeight] = useState(height);
+  const [cols, setCols] = useState(0);
   const [follow, setFollow] = useState(startAtEnd);
   const followRef = useRef(startAtEnd);
   const frame = useRef(0);
 
   const count = lines.length;
-  const total = count * ROW_HEIGHT;
+  const layout = useMemo(() => new WrapLayout(lineWidth), [wrap]);
+  if (wrap && cols > 0) layout.update(lines, cols);
+  const wrapped = wrap && cols > 0;
+  const totalRows = wrapped ? layout.totalRows : count;
+  const total = totalRows * ROW_HEIGHT;
   // A short log gets a short box; a long one scrolls inside `height`.
   const boxHeight = Math.min(height, Math.max(total + 2 * PADDING, 3 * ROW_HEIGHT));
   const overflowing = total + 2 * PADDING > boxHeight;
+
+  // The column width in characters: where the text of a row starts, and one character's width.
+  const measure = () => {
+    const el = box.current;
+    const p = probe.current;
+    if (!el || !p) return;
+    const charWidth = p.getBoundingClientRect().width / 10 || 7.5;
+    const left = p.offsetLeft;
+    setCols(Math.max(10, Math.floor((el.clientWidth - left - 18) / charWidth)));
+  };
+
+  useLayoutEffect(() => {
+    if (wrap) measure();
+  }, [wrap]);
 
   useLayoutEffect(() => {
     const el = box.current;
@@ -48,21 +101,27 @@ export function LogViewer({ lines, version, label, startAtEnd, height = 420, que
       el.scrollTop = el.scrollHeight;
       setScrollTop(el.scrollTop);
     }
-  }, [version, count]);
+  }, [version, count, cols, wrap]);
 
   useLayoutEffect(() => {
     const el = box.current;
     if (!el || !target) return;
     followRef.current = false;
     setFollow(false);
-    el.scrollTop = Math.max(0, target.line * ROW_HEIGHT - el.clientHeight / 2 + ROW_HEIGHT);
+    const row = wrapped ? layout.top(target.line) : target.line;
+    el.scrollTop = Math.max(0, row * ROW_HEIGHT - el.clientHeight / 2 + ROW_HEIGHT);
     setScrollTop(el.scrollTop);
   }, [target?.nonce]);
 
+  const wrapRef = useRef(wrap);
+  wrapRef.current = wrap;
   useEffect(() => {
     const el = box.current;
     if (!el || typeof ResizeObserver === "undefined") return;
-    const ro = new ResizeObserver(() => setViewHeight(el.clientHeight));
+    const ro = new ResizeObserver(() => {
+      setViewHeight(el.clientHeight);
+      if (wrapRef.current) measure();
+    });
     ro.observe(el);
     return () => ro.disconnect();
   }, []);
@@ -91,27 +150,31 @@ export function LogViewer({ lines, version, label, startAtEnd, height = 420, que
     el.scrollTop = el.scrollHeight;
   };
 
-  const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
-  const last = Math.min(count, Math.ceil((scrollTop + viewHeight) / ROW_HEIGHT) + OVERSCAN);
+  const firstRow = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
+  const lastRow = Math.ceil((scrollTop + viewHeight) / ROW_HEIGHT) + OVERSCAN;
+  const first = wrapped ? layout.lineAt(firstRow) : Math.min(count, firstRow);
+  const last = wrapped ? Math.min(count, layout.lineAt(lastRow) + 1) : Math.min(count, lastRow);
   const rows = [];
   for (let i = first; i < last; i++) {
     const line = parseLogLine(lines[i] ?? "");
     let cls = line.truncation ? "log-row log-row--truncation" : `log-row log-row--${line.stream}`;
     if (target && target.line === i) cls += " log-row--target";
+    const top = (wrapped ? layout.top(i) : i) * ROW_HEIGHT;
+    const style: Record<string, string> = { top: `${top}px` };
+    if (wrapped) style.height = `${layout.rows(i) * ROW_HEIGHT}px`;
+    const tag = line.stream !== "stdout" && (
+      <span class="log-tag">{line.truncation ? "cut" : line.stream === "system" ? "pulse" : line.stream}</span>
+    );
     rows.push(
-      <div key={i} class={cls} style={{ top: `${i * ROW_HEIGHT}px` }} data-line={i + 1}>
+      <div key={i} class={cls} style={style} data-line={i + 1}>
         <span class="log-no" aria-hidden="true">
           {i + 1}
         </span>
         <span class="log-ts" title={line.ts ?? undefined}>
-          {line.ts ? formatClock(line.ts) : ""}
+          {line.ts ? formatClock(line.ts, utc) : ""}
         </span>
-        {line.stream !== "stdout" && <span class="log-tag">{line.truncation ? "cut" : line.stream === "system" ? "pulse" : line.stream}</span>}
-        <span class="log-text">
-          {query
-            ? splitOnMatches(line.text, query).map((p, k) => (p.match ? <mark key={k}>{p.text}</mark> : p.text))
-            : line.text}
-        </span>
+        {wrap ? <span class="log-slot">{tag}</span> : tag}
+        <LineText text={line.text} query={query} />
       </div>,
     );
   }
@@ -120,15 +183,26 @@ export function LogViewer({ lines, version, label, startAtEnd, height = 420, que
     <div class="log-frame">
       <div
         ref={box}
-        class="log-body"
+        class={wrap ? "log-body log-body--wrap" : "log-body"}
         style={{ height: `${boxHeight}px` }}
         onScroll={onScroll}
         tabIndex={0}
         role="log"
         aria-label={label}
         data-lines={count}
+        data-wrap={wrap ? "true" : undefined}
       >
         <div class="log-spacer" style={{ height: `${total}px` }}>
+          {wrap && (
+            <div class="log-row log-probe" aria-hidden="true">
+              <span class="log-no" />
+              <span class="log-ts" />
+              <span class="log-slot" />
+              <span ref={probe} class="log-text">
+                0000000000
+              </span>
+            </div>
+          )}
           {rows}
         </div>
       </div>

@@ -18,4 +18,11 @@ describe("StatusBadge", () => {
     expect(badge.className).toContain("badge--red");
     expect(badge.querySelector("svg")).not.toBeNull();
   });
+
+  it("tells a cancelled run from a failure, and says when one is being cancelled", () => {
+    render(<StatusBadge status="failed" cancelledAt="2025-12-06T12:00:00.000Z" />);
+    expect(screen.getByText("Cancelled").className).toContain("badge--grey");
+    render(<StatusBadge status="running" cancelRequestedAt="2025-12-06T12:00:00.000Z" />);
+    expect(screen.getByText("Cancelling…").getAttribute("data-status")).toBe("running");
+  });
 });

@@ -51,12 +51,29 @@ function Icon({ status }: { status: ExecutionStatus | undefined }) {
   }
 }
 
-export function StatusBadge({ status }: { status: ExecutionStatus | undefined }) {
+interface BadgeProps {
+  status: ExecutionStatus | undefined;
+  /** When a cancel was asked for (a running execution is then "Cancelling…"). */
+  cancelRequestedAt?: string | undefined;
+  /** When it ended because it was cancelled (a failed execution is then "Cancelled"). */
+  cancelledAt?: string | undefined;
+}
+
+/** The status in words and colour; a cancelled run is told apart from one that failed by itself. */
+export function StatusBadge({ status, cancelRequestedAt, cancelledAt }: BadgeProps) {
   const s = statusStyle(status);
+  let label = s.label;
+  let tone = s.tone;
+  if (status === "failed" && cancelledAt) {
+    label = "Cancelled";
+    tone = "grey";
+  } else if (status === "running" && cancelRequestedAt) {
+    label = "Cancelling…";
+  }
   return (
-    <span class={`badge badge--${s.tone}`} data-status={status ?? "none"}>
+    <span class={`badge badge--${tone}`} data-status={status ?? "none"} data-cancelled={cancelledAt ? "true" : undefined}>
       <Icon status={status} />
-      {s.label}
+      {label}
     </span>
   );
 }

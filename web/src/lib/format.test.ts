@@ -58,3 +58,15 @@ describe("formatBytes", () => {
     expect(formatBytes(10 * 1024 * 1024)).toBe("10.0 MiB");
   });
 });
+
+describe("times of day", () => {
+  it("gives local and UTC clocks, and a sentence for names", async () => {
+    const { formatClock, formatTimeOfDay, formatWhen } = await import("./format");
+    const iso = "2025-12-06T12:03:01.042Z";
+    expect(formatClock(iso, true)).toBe("12:03:01.042");
+    const d = new Date(iso);
+    const local = [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":");
+    expect(formatTimeOfDay(iso)).toBe(local);
+    expect(formatWhen(iso, Date.parse(iso) + 3 * 60_000)).toBe(`3 minutes ago (${local})`);
+  });
+});

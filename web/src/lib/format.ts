@@ -60,12 +60,25 @@ export function formatExact(iso: string): string {
   return zone ? `${date} ${time} ${zone}` : `${date} ${time}`;
 }
 
-/** "HH:MM:SS.mmm" in local time, for log lines. */
-export function formatClock(iso: string): string {
+/** "HH:MM:SS.mmm" in local time (or UTC), for log lines. */
+export function formatClock(iso: string, utc = false): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  const ms = d.getMilliseconds();
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${ms < 10 ? "00" : ms < 100 ? "0" : ""}${ms}`;
+  const ms = utc ? d.getUTCMilliseconds() : d.getMilliseconds();
+  const [h, m, s] = utc ? [d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()] : [d.getHours(), d.getMinutes(), d.getSeconds()];
+  return `${pad(h)}:${pad(m)}:${pad(s)}.${ms < 10 ? "00" : ms < 100 ? "0" : ""}${ms}`;
+}
+
+/** "12:03:01" in local time: a time of day for sentences. */
+export function formatTimeOfDay(at: string | number): string {
+  const d = new Date(at);
+  if (Number.isNaN(d.getTime())) return String(at);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** "3 minutes ago (12:03:01)": when something happened, for a control's accessible name. */
+export function formatWhen(iso: string, now: number): string {
+  return `${formatRelative(iso, now)} (${formatTimeOfDay(iso)})`;
 }
 
 /** "512 B", "4.2 KiB", "10.0 MiB". */

@@ -14,6 +14,19 @@ describe("bodyFromForm", () => {
     expect(body).toMatchObject({ cron: "*/5 * * * *", timezone: "Europe/Berlin", interval_seconds: null });
   });
 
+  it("sends the retry policy, and checks its ranges", () => {
+    const { body } = bodyFromForm({ ...emptyForm(), name: "x", command: "c", maxAttempts: "3", retryBackoffSeconds: "2.5" });
+    expect(body).toMatchObject({ max_attempts: 3, retry_backoff_seconds: 2.5 });
+    const bad = bodyFromForm({ ...emptyForm(), name: "x", command: "c", maxAttempts: "101", retryBackoffSeconds: "0" }).errors;
+    expect(bad.max_attempts).toContain("1 to 100");
+    expect(bad.retry_backoff_seconds).toContain("at most 3600");
+    expect(bodyFromForm({ ...emptyForm(), name: "x", command: "c", maxAttempts: "1.5" }).errors.max_attempts).toBeDefined();
+  });
+
+  it("defaults a new job's time zone to the browser's", () => {
+    expect(emptyForm().timezone).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
+  });
+
   it("catches bad JSON and bad env lines before asking the server", () => {
     expect(bodyFromForm({ ...emptyForm(), name: "x", targetKind: "handler", handler: "h", payload: "{nope" }).errors).toEqual({
       payload: "not valid JSON",

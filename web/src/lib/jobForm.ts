@@ -17,6 +17,38 @@ export interface JobFormValues {
   payload: string;
   timeoutSeconds: string;
   overlap: "forbid" | "allow";
+  maxAttempts: string;
+  retryBackoffSeconds: string;
+}
+
+/** The API field each form value is sent as (and whose error it shows): editing it clears that error. */
+export const API_FIELD: Record<keyof JobFormValues, string> = {
+  name: "name",
+  description: "description",
+  scheduleKind: "schedule",
+  intervalValue: "interval_seconds",
+  intervalUnit: "interval_seconds",
+  cron: "cron",
+  timezone: "timezone",
+  targetKind: "target",
+  command: "command",
+  cwd: "cwd",
+  env: "env",
+  handler: "handler",
+  payload: "payload",
+  timeoutSeconds: "timeout_seconds",
+  overlap: "overlap",
+  maxAttempts: "max_attempts",
+  retryBackoffSeconds: "retry_backoff_seconds",
+};
+
+/** The browser's time zone ("Europe/Berlin"), which a new cron job most likely means. */
+export function browserTimeZone(): string {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  } catch {
+    return "UTC";
+  }
 }
 
 const UNIT_SECONDS = { seconds: 1, minutes: 60, hours: 3600, days: 86400 } as const;
@@ -29,7 +61,7 @@ export function emptyForm(): JobFormValues {
     intervalValue: "5",
     intervalUnit: "minutes",
     cron: "",
-    timezone: "UTC",
+    timezone: browserTimeZone(),
     targetKind: "command",
     command: "",
     cwd: "",
@@ -38,6 +70,8 @@ export function emptyForm(): JobFormValues {
     payload: "",
     timeoutSeconds: "",
     overlap: "forbid",
+    maxAttempts: "1",
+    retryBackoffSeconds: "10",
   };
 }
 
@@ -67,6 +101,8 @@ export function formFromJob(job: Job): JobFormValues {
     payload: job.payload === undefined || job.payload === null ? "" : JSON.stringify(job.payload, null, 2),
     timeoutSeconds: job.timeout_seconds ? String(job.timeout_seconds) : "",
     overlap: job.overlap,
+    maxAttempts: String(job.max_attempts),
+    retryBackoffSeconds: String(job.retry_backoff_seconds),
   };
 }
 
@@ -129,6 +165,15 @@ export function bodyFromForm(v: JobFormValues): { body: JobCreate; errors: Local
     else body.timeout_seconds = t;
   } else {
     body.timeout_seconds = null;
+  }
+  const attempts = Number(v.maxAttempts);
+  if (!Number.isInteger(attempts) || attempts < 1 || attempts > 100) errors.max_attempts = "give a whole number from 1 to 100";
+  else body.max_attempts = attempts;
+  const backoff = Number(v.retryBackoffSeconds);
+  if (!v.retryBackoffSeconds.trim() || !Number.isFinite(backoff) || backoff <= 0 || backoff > 3600) {
+    errors.retry_backoff_seconds = "give a number of seconds above 0, at most 3600";
+  } else {
+    body.retry_backoff_seconds = backoff;
   }
   return { body, errors };
 }

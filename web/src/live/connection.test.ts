@@ -135,6 +135,23 @@ describe("LiveConnection", () => {
     expect(messages).toEqual([]);
   });
 
+  it("remembers when it went offline, until it is live again", () => {
+    const { conn, sockets, timers } = setup();
+    conn.start();
+    expect(conn.offlineSince).toBeNull();
+    sockets[0]?.serverOpens();
+    const before = Date.now();
+    sockets[0]?.serverCloses();
+    expect(conn.offlineSince).toBeGreaterThanOrEqual(before);
+    const lost = conn.offlineSince;
+    timers.runNext();
+    sockets[1]?.serverCloses();
+    expect(conn.offlineSince).toBe(lost);
+    timers.runNext();
+    sockets[2]?.serverOpens();
+    expect(conn.offlineSince).toBeNull();
+  });
+
   it("stops for good", () => {
     const { conn, sockets, timers } = setup();
     conn.start();
@@ -162,6 +179,9 @@ describe("parseServerMessage", () => {
     expect(
       parseServerMessage(JSON.stringify({ type: "pulse_execution_failed", execution_id: "PX_1", job_id: "SPJ_1", error: "boom" })),
     ).toEqual({ type: "pulse_execution_failed", execution_id: "PX_1", job_id: "SPJ_1", error: "boom" });
+    const cancelling = { type: "pulse_execution_cancelling", execution_id: "PX_1", job_id: "SPJ_1", requested_at: "2025-12-06T12:00:00.000Z" };
+    expect(parseServerMessage(JSON.stringify(cancelling))).toEqual(cancelling);
+    expect(parseServerMessage(JSON.stringify({ ...cancelling, requested_at: 1 }))).toBeNull();
     expect(
       parseServerMessage(
         JSON.stringify({ type: "pulse_execution_completed", execution_id: "PX_1", job_id: "SPJ_1", duration_ms: 12340 }),

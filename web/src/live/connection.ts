@@ -39,6 +39,7 @@ export class LiveConnection {
   private stopped = true;
   private everOpened = false;
   private statusValue: LiveStatus = "connecting";
+  private lostAt: number | null = null;
   private readonly statusListeners = new Set<(s: LiveStatus) => void>();
   private readonly messageListeners = new Set<(m: ServerMessage) => void>();
   private readonly reconnectListeners = new Set<() => void>();
@@ -51,10 +52,19 @@ export class LiveConnection {
       clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof setTimeout>),
     },
     private readonly random: () => number = Math.random,
+    private readonly now: () => number = Date.now,
   ) {}
 
   get status(): LiveStatus {
     return this.statusValue;
+  }
+
+  /**
+   * While offline after having been live: when the connection was lost (ms since the epoch), so
+   * the page can say how old what it shows is. Null otherwise.
+   */
+  get offlineSince(): number | null {
+    return this.statusValue === "offline" ? this.lostAt : null;
   }
 
   start(): void {
@@ -127,6 +137,8 @@ export class LiveConnection {
 
   private setStatus(s: LiveStatus): void {
     if (s === this.statusValue) return;
+    if (s === "offline" && this.statusValue === "live") this.lostAt = this.now();
+    if (s === "live") this.lostAt = null;
     this.statusValue = s;
     for (const fn of this.statusListeners) fn(s);
   }

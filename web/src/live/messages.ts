@@ -12,6 +12,7 @@ export type ServerMessage =
   | { type: "pulse_execution_started"; execution_id: string; job_id: string }
   | { type: "pulse_execution_completed"; execution_id: string; job_id: string; duration_ms: number }
   | { type: "pulse_execution_failed"; execution_id: string; job_id: string; error: string }
+  | { type: "pulse_execution_cancelling"; execution_id: string; job_id: string; requested_at: string }
   | {
       type: "pulse_job_changed";
       job_id: string;
@@ -62,6 +63,8 @@ export function parseServerMessage(data: unknown): ServerMessage | null {
       return str(m, "execution_id") && str(m, "job_id")
         ? { ...(m as ServerMessage & Obj), error: typeof m.error === "string" ? m.error : "" } as ServerMessage
         : null;
+    case "pulse_execution_cancelling":
+      return str(m, "execution_id") && str(m, "job_id") && str(m, "requested_at") ? (m as ServerMessage) : null;
     case "pulse_job_changed":
       return str(m, "job_id") && str(m, "change") ? (m as ServerMessage) : null;
     case "pulse_execution_log":

@@ -17,6 +17,7 @@ import { ConfirmDialog } from "../components/Dialog";
 import { RetentionFields } from "../components/RetentionFields";
 import { ErrorState, Loading } from "../components/States";
 import { toast } from "../components/Toasts";
+import { TokenCard } from "../components/TokenCard";
 import { RelativeTime } from "../components/Time";
 import { useAsync } from "../hooks/useAsync";
 import { errorsByRule, formFromPolicy, policyFromForm, policyInWords, type RetentionForm, type RuleKey } from "../lib/retention";
@@ -30,7 +31,7 @@ export function SettingsPage() {
       <div class="page-header">
         <div>
           <h1>Settings</h1>
-          <p class="muted page-sub">How long Pulse keeps the history of finished runs</p>
+          <p class="muted page-sub">How long Pulse keeps the history of finished runs, and this browser's API token</p>
         </div>
       </div>
       <section class="card" aria-labelledby="policy-title" data-section="policy">
@@ -56,6 +57,7 @@ export function SettingsPage() {
         {prunes.state.status === "error" && <ErrorState error={prunes.state.error} onRetry={prunes.retry} />}
         {prunes.state.data && <PruneList prunes={prunes.state.data} />}
       </section>
+      <TokenCard />
     </main>
   );
 }
