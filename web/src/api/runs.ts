@@ -1,28 +1,26 @@
 /** Runs: every execution of every job, searched and paged newest first, and exported. */
-import { apiUrl, requestJson } from "./http";
 import { type PulseExecution, toPulseExecution } from "./executions";
-import type { WireExecution } from "./wire";
+import { apiUrl, requestJson } from "./http";
+import type { WireExportQuery, WireRunsPage, WireRunsQuery } from "./wire";
 
-// Hand-written until GET /executions is in the server's OpenAPI document.
-interface WireRunsPage {
-  executions: WireExecution[];
-  next_cursor: string | null;
-}
+/** The filters both the search and the export take (the search's paging aside), nulls left out. */
+export type RunsQuery = { [K in Exclude<keyof WireRunsQuery, "limit" | "cursor">]?: NonNullable<WireRunsQuery[K]> };
+export type ExportFormat = NonNullable<WireExportQuery["format"]>;
 
 export interface RunsResult {
   executions: PulseExecution[];
   nextCursor: string | null;
 }
 
-export type ExportFormat = "csv" | "ndjson";
-
-/** One page of runs matching `query` (the API's parameters), after `cursor` when given. */
-export async function searchRuns(query: Record<string, string>, limit = 50, cursor?: string | null): Promise<RunsResult> {
-  const wire = await requestJson<WireRunsPage>("/executions", { query: { ...query, limit, cursor: cursor ?? undefined } });
+/** One page of runs matching `query`, after `cursor` when given. */
+export async function searchRuns(query: RunsQuery, limit = 50, cursor?: string | null): Promise<RunsResult> {
+  const params: WireRunsQuery = { ...query, limit, cursor: cursor ?? null };
+  const wire = await requestJson<WireRunsPage>("/executions", { query: params });
   return { executions: wire.executions.map(toPulseExecution), nextCursor: wire.next_cursor };
 }
 
 /** The URL that downloads every run matching `query`, in `format`. */
-export function exportRunsUrl(query: Record<string, string>, format: ExportFormat): string {
-  return apiUrl("/executions/export", { format, ...query });
+export function exportRunsUrl(query: RunsQuery, format: ExportFormat): string {
+  const params: WireExportQuery = { format, ...query };
+  return apiUrl("/executions/export", params);
 }

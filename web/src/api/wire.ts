@@ -5,6 +5,7 @@
  */
 import type { paths } from "./schema.gen";
 
+type Query<Op> = Op extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
 type Json<R> = R extends { content: { "application/json": infer B } } ? B : never;
 type Ok<Op, Code extends number> = Op extends { responses: Record<Code, infer R> } ? Json<R> : never;
 type Body<Op> = Op extends { requestBody?: { content: { "application/json": infer B } } } ? B : never;
@@ -23,6 +24,8 @@ type JobsStatsPath = paths["/api/pulse/stats/jobs"];
 type RetentionPath = paths["/api/pulse/settings/retention"];
 type PrunePath = paths["/api/pulse/maintenance/prune"];
 type PrunesPath = paths["/api/pulse/maintenance/prunes"];
+type RunsPath = paths["/api/pulse/executions"];
+type ExportPath = paths["/api/pulse/executions/export"];
 
 export type WireJobList = Ok<Jobs["get"], 200>;
 export type WireJob = Ok<OneJob["get"], 200>;
@@ -45,6 +48,9 @@ export type WireRetentionRules = Body<RetentionPath["put"]>;
 export type WirePruneRequest = Body<PrunePath["post"]>;
 export type WirePrune = Ok<PrunePath["post"], 200>;
 export type WirePrunes = Ok<PrunesPath["get"], 200>;
+export type WireRunsPage = Ok<RunsPath["get"], 200>;
+export type WireRunsQuery = Query<RunsPath["get"]>;
+export type WireExportQuery = Query<ExportPath["get"]>;
 
 /** `{a: string | null}` becomes `{a?: string}`: the seed's types use optional fields, the wire nulls. */
 export type NullToOptional<T> = {

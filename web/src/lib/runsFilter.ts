@@ -4,6 +4,7 @@
  * `GET /executions` and `/executions/export`. Pure, tested beside.
  */
 import type { ExecutionStatus, ExecutionTrigger } from "../api/executions";
+import type { RunsQuery } from "../api/runs";
 
 export interface RunsFilter {
   status?: ExecutionStatus;
@@ -75,14 +76,12 @@ function localMidnight(date: string, addDays = 0): string {
   return new Date(y, m - 1, d + addDays).toISOString();
 }
 
-export type ApiQuery = Record<string, string>;
-
 /**
  * The API's query for a filter: local dates become instants (`to` includes its whole day, so the
  * bound is the next local midnight, which the API excludes).
  */
-export function apiQuery(f: RunsFilter): ApiQuery {
-  const q: ApiQuery = {};
+export function apiQuery(f: RunsFilter): RunsQuery {
+  const q: RunsQuery = {};
   if (f.status) q.status = f.status;
   if (f.jobId) q.job_id = f.jobId;
   if (f.trigger) q.trigger = f.trigger;

@@ -12,6 +12,7 @@ import { RelativeTime } from "../components/Time";
 import { useAsync } from "../hooks/useAsync";
 import { stripAnsi } from "../lib/ansi";
 import { formatBytes, formatExact, formatTimeOfDay } from "../lib/format";
+import { isRequested } from "../lib/requested";
 import { useLiveMessages, useReconnect } from "../live/live";
 import { Link, navigate } from "../router";
 import { useRunActions } from "./useRunActions";
@@ -116,7 +117,20 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
   const patch = (fn: (d: PulseExecutionDetail) => PulseExecutionDetail) =>
     exec.setState((s) => (s.status === "ok" ? { status: "ok", data: fn(s.data) } : s));
 
+  // A run just asked for may not be recorded yet: wait for it to start rather than say it does
+  // not exist (its start message, or a look every second, brings it).
+  const waiting = exec.state.status === "error" && exec.state.error instanceof NotFoundError && isRequested(executionId);
+  useEffect(() => {
+    if (!waiting) return;
+    const t = setTimeout(exec.reload, 1000);
+    return () => clearTimeout(t);
+  }, [waiting, exec.state]);
+
   useLiveMessages((msg) => {
+    if (msg.type === "pulse_execution_started" && msg.execution_id === executionId && waiting) {
+      exec.reload();
+      return;
+    }
     if (msg.type === "pulse_execution_cancelling" && msg.execution_id === executionId) {
       patch((d) => (d.status === "running" ? { ...d, cancel_requested_at: d.cancel_requested_at ?? msg.requested_at } : d));
       return;
@@ -151,6 +165,18 @@ export function ExecutionPage({ executionId }: { executionId: string }) {
     if (jobName) document.title = `${jobName}: ${executionId} · Pulse`;
   }, [jobName, executionId]);
 
+  if (waiting) {
+    return (
+      <main class="page" id="main">
+        <div class="state" role="status">
+          <h1>Starting the run…</h1>
+          <p>
+            <span class="mono">{executionId}</span> is asked for; it shows here as soon as it starts.
+          </p>
+        </div>
+      </main>
+    );
+  }
   if (exec.state.status === "error" && exec.state.error instanceof NotFoundError) {
     return (
       <main class="page" id="main">

@@ -8,7 +8,7 @@ import { describeError } from "../api/errors";
 import type { PulseExecution } from "../api/executions";
 import { authHeaders, getToken } from "../api/http";
 import { listJobs } from "../api/jobs";
-import { type ExportFormat, exportRunsUrl, searchRuns } from "../api/runs";
+import { type ExportFormat, exportRunsUrl, type RunsQuery, searchRuns } from "../api/runs";
 import { RunsFilters } from "../components/RunsFilters";
 import { RunsTable } from "../components/RunsTable";
 import { EmptyState, ErrorState, Loading } from "../components/States";
@@ -34,7 +34,7 @@ async function downloadWithToken(url: string, filename: string): Promise<void> {
   setTimeout(() => URL.revokeObjectURL(href), 10_000);
 }
 
-function ExportLinks({ query }: { query: Record<string, string> }) {
+function ExportLinks({ query }: { query: RunsQuery }) {
   const link = (format: ExportFormat, label: string) => {
     const url = exportRunsUrl(query, format);
     const filename = `pulse-runs.${format}`;

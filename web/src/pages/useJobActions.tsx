@@ -5,6 +5,7 @@ import { createJob, deleteJob, type Job, pauseJob, resumeJob, triggerJob, update
 import { ConfirmDialog } from "../components/Dialog";
 import { JobForm } from "../components/JobForm";
 import { toast } from "../components/Toasts";
+import { markRequested } from "../lib/requested";
 import { Link } from "../router";
 
 interface Options {
@@ -39,6 +40,7 @@ export function useJobActions({ onSaved, onDeleted, onTriggered }: Options) {
   const run = (job: Job) =>
     withBusy(job.id, async () => {
       const r = await triggerJob(job.id);
+      markRequested(r.execution_id);
       onTriggered?.(r.execution_id, job);
       toast(
         <>

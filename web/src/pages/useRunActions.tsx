@@ -4,6 +4,7 @@ import { describeError } from "../api/errors";
 import { cancelExecution, type PulseExecution, type RerunResponse, rerunExecution } from "../api/executions";
 import { ConfirmDialog } from "../components/Dialog";
 import { toast } from "../components/Toasts";
+import { markRequested } from "../lib/requested";
 
 interface Options {
   /** The executions as the server answered a cancel (with `cancel_requested_at`). */
@@ -41,7 +42,10 @@ export function useRunActions({ onCancelled, onRerun, nameOf }: Options = {}) {
     }
     close();
     if (a.kind === "cancel") onCancelled?.(done as PulseExecution[]);
-    else onRerun?.(done as RerunResponse[]);
+    else {
+      for (const r of done as RerunResponse[]) markRequested(r.execution_id);
+      onRerun?.(done as RerunResponse[]);
+    }
     const verb = a.kind === "cancel" ? "Cancelling" : "Re-running";
     if (done.length) toast(done.length === 1 ? `${verb} the run` : `${verb} ${done.length} runs`);
     if (failed.length) toast(`${failed.length} could not be ${a.kind === "cancel" ? "cancelled" : "re-run"}: ${failed[0]}`, "error");
