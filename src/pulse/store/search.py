@@ -91,10 +91,11 @@ async def postgres_rows(
 ) -> list[Any]:
     """One page's rows on PostgreSQL (see :func:`page`).
 
-    With words, the :data:`RECENT_WINDOW` executions after the position (in the order of the
-    history, within the other filters) are tested first; when they hold a page of matches, or
-    are all there is, that is the page (a few milliseconds). Otherwise the matches are rare
-    and looked up in the GIN index of the search column, then sorted. (PostgreSQL's estimates
+    With words, the executions after the position (in the order of the history, within the
+    other filters) are tested first, until a page of matches is found or
+    :data:`RECENT_WINDOW` were tested; when they hold a page, or are all there is, that is the
+    page (a few milliseconds). Otherwise the matches are rare and looked up in the GIN index
+    of the search column, then sorted. (PostgreSQL's estimates
     for prefix searches are too rough to leave it the choice: it walked a million rows for a
     word held by two, and sorted thousands for one held by one run in a hundred.)
 
@@ -110,8 +111,8 @@ async def postgres_rows(
     query = _statement(POSTGRES, "recent_matches", conditions)
     cur = await conn.execute(query, params, prepare=False)
     rows = await cur.fetchall()
-    hits = [r for r in rows if r["id"] is not None]
-    if len(hits) > limit or rows[0]["examined"] < RECENT_WINDOW:
+    hits = [r for r in rows if r["hit"]][: limit + 1]
+    if len(hits) > limit or all(r["walked"] < RECENT_WINDOW for r in rows):
         return hits
     cur = await conn.execute(_statement(POSTGRES, "matches", conditions), params, prepare=False)
     return await cur.fetchall()

@@ -39,24 +39,22 @@ started_at < %(started_before)s
 (started_at, id) < (%(after_started_at)s, %(after_id)s)
 
 -- name: recent_matches
--- Words, first (pulse.store.search.postgres_rows): the matches among the executions after the
--- position, as many as the window parameter says, and how many were tested (fewer than the
--- window: the walk reached the end of the filtered history). One row with examined and NULL
--- columns when none matched. The words parameter is a tsquery of quoted words
--- (pulse.store.search.tsquery), never user syntax.
-WITH recent AS (
-    SELECT id, started_at, search @@ to_tsquery('simple', %(words)s) AS hit
+-- Words, first (pulse.store.search.postgres_rows): the history after the position is walked
+-- newest first, testing each row, up to the window parameter's count of rows (the run condition
+-- on row_number stops the walk there) or until a page of matches is found (the LIMIT). Returns
+-- the matches, and the window's last row, match or not, when the walk got that far: without it,
+-- the walk reached the end of the filtered history. The words parameter is a tsquery of quoted
+-- words (pulse.store.search.tsquery), never user syntax.
+SELECT *
+FROM (
+    SELECT {columns}, search @@ to_tsquery('simple', %(words)s) AS hit,
+           row_number() OVER (ORDER BY started_at DESC, id DESC) AS walked
     FROM pulse_executions
     WHERE {where}
     ORDER BY started_at DESC, id DESC
-    LIMIT %(window)s
-), hits AS (
-    SELECT id FROM recent WHERE hit ORDER BY started_at DESC, id DESC LIMIT %(limit)s
-)
-SELECT t.examined, {e_columns}
-FROM (SELECT count(*) AS examined FROM recent) AS t
-LEFT JOIN (hits JOIN pulse_executions e ON e.id = hits.id) ON true
-ORDER BY e.started_at DESC, e.id DESC;
+) AS walk
+WHERE walked <= %(window)s AND (hit OR walked = %(window)s)
+LIMIT %(limit)s + 1;
 
 -- name: matches
 -- Rare words: every match from the GIN index of the search column (the fence keeps the
