@@ -150,7 +150,8 @@ export function App() {
         <span class="spacer" />
         <LiveIndicator status={status} nodeId={nodeId} onRetry={() => live.retryNow()} />
       </header>
-      <OfflineBanner status={status} />
+      {/* A refused token also keeps the live connection out: the token dialog says why. */}
+      {!askToken && <OfflineBanner status={status} />}
       <Page />
       <Toasts />
       {askToken && (

@@ -106,7 +106,7 @@ interface ListProps {
 
 export function ExecutionList({ executions, openId, onToggle }: ListProps) {
   return (
-    <div role="table" class="exec-list" aria-label="Executions, newest first" aria-rowcount={executions.length + 1}>
+    <div role="table" class="exec-list" aria-label="Executions, newest first">
       <div role="rowgroup" class="exec-head">
         <div role="row" class="exec-row exec-row--head">
           <span role="columnheader" class="exec-cell-toggle">

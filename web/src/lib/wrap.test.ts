@@ -23,6 +23,8 @@ describe("WrapLayout", () => {
     expect(layout.totalRows).toBe(3);
     layout.update(lines, 20);
     expect(layout.totalRows).toBe(2);
+    layout.update(["a", "b", "c"], 20);
+    expect(layout.totalRows).toBe(3);
   });
 });
 

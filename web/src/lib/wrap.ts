@@ -15,6 +15,7 @@ export function displayWidth(text: string): number {
 
 export class WrapLayout {
   private cols = 0;
+  private source: readonly string[] | null = null;
   /** tops[i]: the rows above line i; tops has one more entry than there are lines. */
   private tops: number[] = [0];
 
@@ -23,8 +24,10 @@ export class WrapLayout {
   /** Bring the layout up to `lines` in a column `cols` characters wide. */
   update(lines: readonly string[], cols: number): void {
     const c = Math.max(1, Math.floor(cols));
-    if (c !== this.cols || lines.length < this.tops.length - 1) {
+    // Another array is another log (fetched again); the same array only ever grows.
+    if (c !== this.cols || lines !== this.source || lines.length < this.tops.length - 1) {
       this.cols = c;
+      this.source = lines;
       this.tops = [0];
     }
     let top = this.tops[this.tops.length - 1] ?? 0;
