@@ -127,6 +127,15 @@ describe("applyToExecutions", () => {
     expect(refetch).toEqual([]);
   });
 
+  it("shows a running execution as being cancelled", () => {
+    const s = page({ executions: [execution("PX_a", "running")] });
+    const msg = { type: "pulse_execution_cancelling", execution_id: "PX_a", job_id: "SPJ_1", requested_at: now } as const;
+    const { state, refetch } = applyToExecutions(s, msg, now);
+    expect(state.executions[0]?.cancel_requested_at).toBe(now);
+    expect(refetch).toEqual([]);
+    expect(applyToExecutions(page(), msg, now).state.executions[0]?.cancel_requested_at).toBeUndefined();
+  });
+
   it("does not add the same execution twice", () => {
     const s = page({ executions: [execution("PX_c", "running")], total: 1 });
     const { state } = applyToExecutions(s, { type: "pulse_execution_started", execution_id: "PX_c", job_id: "SPJ_1" }, now);

@@ -67,6 +67,14 @@ export function applyToExecutions(
     // A filtered page ("running") keeps the row until the refetch, so nothing jumps under the cursor.
     return { state: { ...s, executions }, refetch: [msg.execution_id] };
   }
+  if (msg.type === "pulse_execution_cancelling") {
+    const i = s.executions.findIndex((e) => e.id === msg.execution_id);
+    const old = s.executions[i];
+    if (!old || old.status !== "running" || old.cancel_requested_at) return { state: s, refetch: [] };
+    const executions = s.executions.slice();
+    executions[i] = { ...old, cancel_requested_at: msg.requested_at };
+    return { state: { ...s, executions }, refetch: [] };
+  }
   return { state: s, refetch: [] };
 }
 

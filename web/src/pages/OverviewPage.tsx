@@ -13,6 +13,7 @@ import { StatTiles } from "../components/StatTiles";
 import { RelativeTime } from "../components/Time";
 import { useAsync } from "../hooks/useAsync";
 import { useRunEnds } from "../hooks/useRunEnds";
+import { stripAnsi } from "../lib/ansi";
 import { formatDuration } from "../lib/format";
 import { formatSuccessRate, nextRuns, rateTone } from "../lib/stats";
 import { useLiveMessages } from "../live/live";
@@ -165,7 +166,7 @@ function Failures({ stats }: { stats: OverviewStats }) {
                     <RelativeTime iso={f.started_at} />
                   </td>
                   <td class="nowrap">{f.duration_ms === null ? "—" : formatDuration(f.duration_ms)}</td>
-                  <td class="cell-error">{f.error_message ?? "—"}</td>
+                  <td class="cell-error">{f.error_message ? stripAnsi(f.error_message) : "—"}</td>
                   <td class="nowrap">
                     <Link href={`/executions/${enc(f.id)}`}>
                       view<span class="sr-only"> the failed execution of {f.job_name ?? f.scheduled_job_id}</span>
