@@ -13,7 +13,7 @@ WEBSTAMP := web/node_modules/.installed
 UI := src/pulse/web/dist/index.html
 HAVE_WEB := $(wildcard web/package.json)
 
-.PHONY: run run-deps test deps ui lint bench chromium postgres api-types clean
+.PHONY: run run-deps test deps ui lint bench chromium wrk postgres api-types clean
 
 # Ctrl-C stops Pulse gracefully (its runs are recorded); the trap keeps make from calling that an
 # error.
@@ -58,6 +58,10 @@ endif
 chromium:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The serving benchmarks (bench/serving.py) load the server with Debian's wrk.
+wrk:
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+
 # PostgreSQL tests need the local server running.
 postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
@@ -74,12 +78,13 @@ endif
 	$(VENV)/bin/pytest
 
 # Benchmarks (docs/benchmarks.md): SQLite beside APScheduler, PostgreSQL nodes beside
-# Procrastinate, and the UI in Chromium.
-bench: deps postgres chromium $(if $(HAVE_WEB),$(UI))
+# Procrastinate, the UI in Chromium, and the API's serving speed under wrk.
+bench: deps postgres chromium wrk $(if $(HAVE_WEB),$(UI))
 	$(PY) bench/run.py
 	$(PY) bench/pg_nodes.py
 	$(PY) bench/outage.py
 	$(PY) bench/ui_bench.py --no-build
+	$(PY) bench/serving.py
 
 clean:
 	rm -rf $(VENV) web/node_modules src/pulse/web/dist
