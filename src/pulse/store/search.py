@@ -11,10 +11,11 @@ a full-text search as a query this module writes, each word quoted.
 Words need a choice neither planner makes well, because the cost of each way depends on how many
 executions hold them: rare words are best looked up in the full-text index and their executions
 sorted (the cost grows with the matches), common ones by walking the history's index newest first
-and testing each row (the cost grows with the rows walked before a page is full). SQLite counts
-the matches first (:func:`sqlite_rows`); PostgreSQL walks a bounded stretch first and looks the
-words up only when it found too few (:func:`postgres_rows`). Measured on 1,000,000 executions,
-every search of ``bench/search_bench.py`` answers a page in under 100 ms either way.
+and testing each row (the cost grows with the rows walked before a page is full). SQLite reads
+the matches first, up to 10,000 (:func:`sqlite_rows`); PostgreSQL walks a bounded stretch first
+and looks the words up only when it found too few (:func:`postgres_rows`). Measured on
+1,000,000 executions, every search of ``bench/search_bench.py`` answers a page in under 100 ms
+either way (docs/benchmarks.md).
 
 The selected columns are the fields of :class:`~pulse.models.Execution`, which
 :func:`~pulse.store.rows.execution_from` reads: every column but the seed's ``logs`` (and
@@ -25,6 +26,7 @@ model is selected without changes here.
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -68,18 +70,24 @@ def sqlite_rows(
 ) -> list[Any]:
     """One page's rows on SQLite (see :func:`page`).
 
-    With words, their matches are counted in the full-text index first, up to
-    :data:`COMMON_WORDS` (a few milliseconds: the index alone is read). Fewer: the statement
-    lets SQLite look them up by rowid and sort them (about 3 µs a match). More: it walks the
+    With words, their matches are read from the full-text index first (their rowids, up to
+    :data:`COMMON_WORDS`: a few milliseconds, the index alone is read). Fewer: the statement
+    looks them up by rowid and sorts them (about 3 µs a match). More: it walks the
     history's index newest first, keeping the entries among the matches (a set built once), so
     a page is full after a few thousand entries at most, unless the words are common only in
     old runs (then the whole index is read: 0.25 s per million executions)."""
     conditions, params = _conditions(SQLITE, where, limit, after)
     if where.words:
-        params["words"] = fts5_query(where.words)
-        count = {"words": params["words"], "cap": COMMON_WORDS}
-        (found,) = c.execute(SQLITE["count_matches"], count).fetchone()
-        conditions.append(SQLITE["common_words" if found >= COMMON_WORDS else "words"])
+        words = fts5_query(where.words)
+        found = c.execute(SQLITE["matches"], {"words": words, "cap": COMMON_WORDS}).fetchall()
+        if len(found) < COMMON_WORDS:
+            # Every match is in hand: the page is looked up among them, without asking the
+            # index again (a prefix of a common word costs FTS5 a merge of its whole doclist).
+            conditions.append(SQLITE["among_matches"])
+            params["rowids"] = json.dumps([r[0] for r in found])
+        else:
+            conditions.append(SQLITE["common_words"])
+            params["words"] = words
     return c.execute(_statement(SQLITE, "search_executions", conditions), params).fetchall()
 
 

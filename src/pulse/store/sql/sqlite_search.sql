@@ -39,20 +39,18 @@ started_at < :started_before
 -- The keyset: what comes after the last row of the previous page in the order above.
 (started_at, id) < (:after_started_at, :after_id)
 
--- name: words
--- Rare words (pulse.store.search.sqlite_rows): SQLite looks their rowids up in the index, then
--- sorts the executions. :words is an FTS5 query of quoted words (pulse.store.search.fts5_query),
--- never user syntax.
-rowid IN (SELECT rowid FROM pulse_executions_fts WHERE pulse_executions_fts MATCH :words)
+-- name: matches
+-- The rowids of the executions the words match, no more than :cap of them. :words is an FTS5
+-- query of quoted words (pulse.store.search.fts5_query), never user syntax.
+SELECT rowid FROM pulse_executions_fts WHERE pulse_executions_fts MATCH :words LIMIT :cap;
+
+-- name: among_matches
+-- Rare words (pulse.store.search.sqlite_rows): their executions by rowid (:rowids, a JSON array
+-- of every match), then sorted.
+rowid IN (SELECT value FROM json_each(:rowids))
 
 -- name: common_words
--- As words, for words many executions hold (pulse.store.search.sqlite_rows): "+" keeps the
--- planner from driving the search by rowid, so it walks the history's index newest first and
--- tests each entry against the set of matches (built once), before reading the row.
+-- Common words (pulse.store.search.sqlite_rows): "+" keeps the planner from driving the search by
+-- rowid, so it walks the history's index newest first and tests each entry against the set of
+-- matches (built once), before reading the row.
 +rowid IN (SELECT rowid FROM pulse_executions_fts WHERE pulse_executions_fts MATCH :words)
-
--- name: count_matches
--- How many executions the words match, counted no further than :cap.
-SELECT count(*) FROM (
-    SELECT 1 FROM pulse_executions_fts WHERE pulse_executions_fts MATCH :words LIMIT :cap
-);
