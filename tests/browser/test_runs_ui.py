@@ -8,6 +8,7 @@ import asyncio
 import re
 import time
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -53,7 +54,7 @@ async def test_the_runs_page_filters_by_the_url_and_keeps_the_filters_across_his
     bad = pulse_server.create_job(
         name=unique("runs-bad"), command="echo beta trouble; exit 2", overlap="allow"
     )
-    pulse_server.trigger(ok["id"])
+    ok_id = pulse_server.trigger(ok["id"])
     for _ in range(2):
         pulse_server.trigger(bad["id"])
     pulse_server.wait_finished(ok["id"], 1)
@@ -89,6 +90,27 @@ async def test_the_runs_page_filters_by_the_url_and_keeps_the_filters_across_his
     await expect(page.get_by_label("Job", exact=True)).to_have_value(bad["id"])
     await page.get_by_role("button", name="Clear the filters").click()
     await expect(page).to_have_url(re.compile(r"/runs$"))
+
+    # A window of days ending yesterday has none of them; one from today has them all.
+    await page.goto(f"{pulse_server.url}/runs?job={bad['id']}")
+    await expect(body).to_have_count(2)
+    yesterday = (datetime.now() - timedelta(days=1)).strftime("%Y-%m-%d")
+    await page.get_by_label("Started until").fill(yesterday)
+    await expect(page.get_by_text("No runs match these filters")).to_be_visible()
+    assert query_of(page.url)["to"] == [yesterday]
+    await page.get_by_label("Started until").fill("")
+    await page.get_by_label("Started from").fill(datetime.now().strftime("%Y-%m-%d"))
+    await expect(body).to_have_count(2)
+
+    # The node that ran them, and one that did not.
+    node = (pulse_server.execution(ok_id) or {})["node_id"]
+    await page.get_by_label("Node").fill("no-such-node")
+    await page.get_by_label("Node").press("Enter")
+    await expect(page.get_by_text("No runs match these filters")).to_be_visible()
+    await page.get_by_label("Node").fill(node)
+    await page.get_by_label("Node").press("Enter")
+    await expect(body).to_have_count(2)
+    await page.goto(f"{pulse_server.url}/runs")
 
     # Text search over results and errors.
     await page.get_by_label("Search errors and results").fill("alpha")

@@ -51,6 +51,7 @@ async def test_colour_codes_are_drawn_in_the_log_and_stripped_from_the_result(
 ) -> None:
     command = (
         r"printf '\033[31mred alert\033[0m plain \033[1;32mbold green\033[0m\n'; "
+        r"printf '\033[36mcyan starts\nstill cyan\033[0m\n'; "
         r"printf '\033]0;a title\007\033[2K\033[1Gdone \033[33mcoloured\033[0m\n'"
     )
     job = pulse_server.create_job(name=unique("ansi"), command=command)
@@ -66,6 +67,8 @@ async def test_colour_codes_are_drawn_in_the_log_and_stripped_from_the_result(
     text = await log.inner_text()
     assert "[31m" not in text and "\x1b" not in text and "a title" not in text, text
     await expect(log).to_contain_text("done coloured")
+    # A colour opened on one line goes on over the next until it is reset.
+    await expect(log.locator(".ansi-fg-6", has_text="still cyan")).to_be_visible()
 
     result = page.locator("[data-outcome=result]")
     await expect(result).to_contain_text("done coloured")

@@ -7,7 +7,7 @@
  */
 import { type ComponentChildren, Fragment } from "preact";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
-import { isPlain, parseAnsi, segmentAttrs, stripAnsi } from "../lib/ansi";
+import { AnsiCarry, type AnsiStyle, isPlain, parseAnsi, segmentAttrs, stripAnsi } from "../lib/ansi";
 import { formatClock } from "../lib/format";
 import { parseLogLine } from "../lib/logline";
 import { splitOnMatches } from "../lib/logsearch";
@@ -35,8 +35,8 @@ interface Props {
 }
 
 /** The text of a line with its colours, and the search matches marked (over the visible text). */
-function LineText({ text, query }: { text: string; query: string }) {
-  const { segments } = parseAnsi(text);
+function LineText({ text, query, start }: { text: string; query: string; start: AnsiStyle }) {
+  const { segments } = parseAnsi(text, start);
   const out: ComponentChildren[] = [];
   segments.forEach((seg, k) => {
     const body = query
@@ -55,6 +55,8 @@ function LineText({ text, query }: { text: string; query: string }) {
   return <span class="log-text">{out}</span>;
 }
 
+const lineText = (raw: string) => parseLogLine(raw).text;
+
 function lineWidth(raw: string): number {
   return displayWidth(stripAnsi(parseLogLine(raw).text));
 }
@@ -71,6 +73,7 @@ export function LogViewer({ lines, version, label, startAtEnd, height = 420, que
 
   const count = lines.length;
   const layout = useMemo(() => new WrapLayout(lineWidth), [wrap]);
+  const carry = useMemo(() => new AnsiCarry(lineText), []);
   if (wrap && cols > 0) layout.update(lines, cols);
   const wrapped = wrap && cols > 0;
   const totalRows = wrapped ? layout.totalRows : count;
@@ -174,7 +177,7 @@ export function LogViewer({ lines, version, label, startAtEnd, height = 420, que
           {line.ts ? formatClock(line.ts, utc) : ""}
         </span>
         {wrap ? <span class="log-slot">{tag}</span> : tag}
-        <LineText text={line.text} query={query} />
+        <LineText text={line.text} query={query} start={carry.startOf(lines, i)} />
       </div>,
     );
   }

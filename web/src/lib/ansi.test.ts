@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applySgr, parseAnsi, segmentAttrs, stripAnsi } from "./ansi";
+import { AnsiCarry, applySgr, parseAnsi, segmentAttrs, stripAnsi } from "./ansi";
 
 const ESC = "\x1b";
 
@@ -51,5 +51,19 @@ describe("segmentAttrs", () => {
     expect(segmentAttrs({ fg: 1, bold: true })).toEqual({ class: "ansi-fg-9 ansi-bold", style: {} });
     expect(segmentAttrs({ fg: "#123456", underline: true })).toEqual({ class: "ansi-underline", style: { color: "#123456" } });
     expect(segmentAttrs({ fg: 2, inverse: true })).toEqual({ class: "ansi-fg-inverse ansi-bg-2", style: {} });
+  });
+});
+
+describe("AnsiCarry", () => {
+  it("carries a colour opened on one line into the next ones, until reset", () => {
+    const lines = [`plain`, `${ESC}[32mgreen starts`, `still green`, `${ESC}[0mplain again`, "plain"];
+    const carry = new AnsiCarry();
+    expect(carry.startOf(lines, 0)).toEqual({});
+    expect(carry.startOf(lines, 2)).toEqual({ fg: 2 });
+    expect(carry.startOf(lines, 3)).toEqual({ fg: 2 });
+    expect(carry.startOf(lines, 4)).toEqual({});
+    lines.push(`${ESC}[1mbold`, "after");
+    expect(carry.startOf(lines, 6)).toEqual({ bold: true });
+    expect(carry.startOf(["x"], 0)).toEqual({});
   });
 });

@@ -34,12 +34,11 @@ export function stripAnsi(text: string): string {
   return text.replace(SEQUENCE, "");
 }
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f\x9b]/;
+
 function hasControl(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if ((c < 0x20 && c !== 9) || c === 0x7f || c === 0x9b) return true;
-  }
-  return false;
+  return CONTROL.test(text);
 }
 
 function xterm256(n: number): number | string {
@@ -156,4 +155,37 @@ export function segmentAttrs(style: AnsiStyle): { class: string; style: Record<s
   if (style.italic) classes.push("ansi-italic");
   if (style.underline) classes.push("ansi-underline");
   return { class: classes.join(" "), style: css };
+}
+
+/**
+ * The style in force at the start of each line of a log, for colours a program opens on one line
+ * and closes on a later one. Built incrementally as a live log grows (a line without an escape
+ * costs one scan for control characters); another array is another log and starts over.
+ */
+export class AnsiCarry {
+  private source: readonly string[] | null = null;
+  /** starts[i]: the style at the start of line i (shared objects; {} when plain). */
+  private starts: AnsiStyle[] = [];
+  private end: AnsiStyle = {};
+
+  constructor(private readonly textOf: (line: string) => string = (l) => l) {}
+
+  /** The style at the start of line `i` of `lines`. */
+  startOf(lines: readonly string[], i: number): AnsiStyle {
+    if (lines !== this.source || lines.length < this.starts.length) {
+      this.source = lines;
+      this.starts = [];
+      this.end = {};
+    }
+    for (let j = this.starts.length; j <= i && j < lines.length; j++) {
+      this.starts.push(this.end);
+      const raw = lines[j] ?? "";
+      // Most lines have no escape at all: one native scan of the raw line tells.
+      if (hasControl(raw)) {
+        const text = this.textOf(raw);
+        if (hasControl(text)) this.end = parseAnsi(text, this.end).end;
+      }
+    }
+    return this.starts[i] ?? {};
+  }
 }
