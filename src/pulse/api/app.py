@@ -18,6 +18,7 @@ from pulse import jobs as job_rules
 from pulse.api import errors, executions, history, jobs, runs, ws
 from pulse.api.deps import Node
 from pulse.api.guard import MAX_BODY_BYTES, MAX_JSON_DEPTH, BodyMiddleware, GuardMiddleware
+from pulse.api.pages import PageCache, PagesMiddleware
 from pulse.api.schemas import ID_PATTERN, error_responses
 from pulse.api.security import SecurityMiddleware, redact_tokens_in_server_logs
 
@@ -77,6 +78,7 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
         redoc_url=None,
     )
     app.state.node = node
+    app.state.pages = PageCache(lambda: node.service.store)
     errors.install(app)
     app.include_router(jobs.router, prefix=PREFIX)
     app.include_router(runs.router, prefix=PREFIX)  # before /executions/{execution_id}
@@ -99,7 +101,8 @@ def create_app(node: Node, *, manage_lifecycle: bool = True) -> FastAPI:
 
     _mount_ui(app)
     # The last added runs first: the guard, then the security checks, then the body limits (so
-    # that no body is read for a caller who would be refused anyway).
+    # that no body is read for a caller who would be refused anyway), then kept answers.
+    app.add_middleware(PagesMiddleware, cache=app.state.pages)
     app.add_middleware(BodyMiddleware)
     app.add_middleware(SecurityMiddleware, settings=node.settings)
     app.add_middleware(GuardMiddleware)

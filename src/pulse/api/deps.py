@@ -46,13 +46,16 @@ class Node(Protocol):
         ...
 
 
-def _node(request: Request) -> Node:
+# Dependencies are coroutines: FastAPI runs a plain function in a worker thread, which costs
+# more than the whole of some answers.
+async def _node(request: Request) -> Node:
     node: Node = request.app.state.node
     return node
 
 
-def _service(request: Request) -> JobService:
-    return _node(request).service
+async def _service(request: Request) -> JobService:
+    node: Node = request.app.state.node
+    return node.service
 
 
 def node_of_ws(websocket: WebSocket) -> Node:

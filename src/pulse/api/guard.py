@@ -128,16 +128,21 @@ class BodyMiddleware:
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self._too_big = error_bytes(
+            f"body: must be at most {max_bytes} bytes",
+            [{"field": "body", "message": f"must be at most {max_bytes} bytes"}],
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+        if (
+            scope["type"] != "http"
+            or scope["method"] in ("GET", "HEAD")  # no endpoint reads the body of a read
+            or not scope["path"].startswith("/api/")
+        ):
             await self.app(scope, receive, send)
             return
         headers = {k.lower(): v for k, v in scope["headers"]}
-        too_big = error_bytes(
-            f"body: must be at most {self.max_bytes} bytes",
-            [{"field": "body", "message": f"must be at most {self.max_bytes} bytes"}],
-        )
+        too_big = self._too_big
         declared = headers.get(b"content-length", b"").decode("latin-1").strip()
         if declared.isdigit() and int(declared) > self.max_bytes:
             await _answer(send, 413, too_big)

@@ -13,7 +13,6 @@ from pulse.clock import format_ts
 from pulse.models import Execution, Job, LogChunk
 from pulse.retention import PruneReport
 from pulse.schedules import describe
-from pulse.store.rows import execution_row
 
 ExecutionStatus = Literal["running", "completed", "failed"]
 JobState = Literal["active", "paused"]
@@ -621,12 +620,30 @@ Offset = Annotated[
 
 
 def execution_dict(e: Execution) -> dict[str, Any]:
-    """The execution as the API shows it: the stored fields less the bookkeeping timestamps,
-    plus ``log_truncated``."""
-    row = execution_row(e)
-    del row["created_at"], row["updated_at"]
-    row["log_truncated"] = e.log_truncated
-    return row
+    """The execution as the API shows it (:class:`PulseExecution`, its fields in its order):
+    the stored fields less the bookkeeping timestamps, plus ``log_truncated``."""
+    return {
+        "id": e.id,
+        "scheduled_job_id": e.scheduled_job_id,
+        "async_job_id": e.async_job_id,
+        "status": e.status.value,
+        "started_at": format_ts(e.started_at),
+        "completed_at": _ts(e.completed_at),
+        "duration_ms": e.duration_ms,
+        "result_summary": e.result_summary,
+        "error_message": e.error_message,
+        "scheduled_for": _ts(e.scheduled_for),
+        "trigger": e.trigger.value,
+        "attempt": e.attempt,
+        "rerun_of": e.rerun_of,
+        "node_id": e.node_id,
+        "exit_code": e.exit_code,
+        "log_bytes": e.log_bytes,
+        "log_truncated": e.log_truncated,
+        "log_dropped_bytes": e.log_dropped_bytes,
+        "cancel_requested_at": _ts(e.cancel_requested_at),
+        "cancelled_at": _ts(e.cancelled_at),
+    }
 
 
 def _missed(job: Job) -> MissedOut | None:

@@ -337,6 +337,12 @@ class Store(ABC):
         whether the row was there already (False: a new node, or one whose row peers removed
         when they declared it lost)."""
 
+    def read_version(self) -> int | None:
+        """A number that changes whenever anything is committed to the store, by anyone, read at
+        once without waiting (answers read under the same number are still exact); None when the
+        backend cannot tell cheaply."""
+        return None
+
     async def ping(self) -> None:
         """A cheap read that fails (StoreError) when the database cannot be reached."""
         await self.list_nodes()

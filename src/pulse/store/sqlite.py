@@ -278,6 +278,7 @@ class SQLiteStore(Store):
         self._reader_conns: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._pruning = asyncio.Lock()
+        self._version_conn: sqlite3.Connection | None = None
 
     # -- plumbing -----------------------------------------------------------------------------
     async def open(self) -> None:
@@ -292,10 +293,25 @@ class SQLiteStore(Store):
             self._read_threads, thread_name_prefix="pulse-sqlite-read"
         )
         await self._write(_migrate)
+        self._version_conn = _connect(self.path, readonly=True)
+
+    def read_version(self) -> int | None:
+        # SQLite's data_version: a read of the WAL index in shared memory, a few microseconds,
+        # that changes whenever another connection (the writer, another process) commits.
+        conn = self._version_conn
+        if conn is None:
+            return None
+        try:
+            return int(conn.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error:
+            return None
 
     async def close(self) -> None:
         if self._writer is None:
             return
+        if self._version_conn is not None:
+            self._version_conn.close()
+            self._version_conn = None
         writer, self._writer = self._writer, None
         await asyncio.to_thread(writer.stop)
         if self._readers is not None:
