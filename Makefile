@@ -10,14 +10,15 @@ PYSTAMP := $(VENV)/.installed
 RUNSTAMP := $(VENV)/.installed-run
 WEB_SRC := $(shell find web/src web/index.html web/vite.config.ts web/package.json -type f 2>/dev/null)
 WEBSTAMP := web/node_modules/.installed
+WEBRUNSTAMP := web/node_modules/.installed-run
 UI := src/pulse/web/dist/index.html
 HAVE_WEB := $(wildcard web/package.json)
 
-.PHONY: run run-deps test deps ui lint bench chromium wrk postgres api-types clean
+.PHONY: run run-deps web-run-deps test deps ui lint bench chromium wrk postgres api-types clean
 
 # Ctrl-C stops Pulse gracefully (its runs are recorded); the trap keeps make from calling that an
 # error.
-run: run-deps $(if $(HAVE_WEB),$(UI))
+run: run-deps $(if $(HAVE_WEB),web-run-deps $(UI))
 	@trap 'exit 0' INT; $(VENV)/bin/pulse serve --demo
 
 # What running needs, without the test and benchmark tools (unless those are installed already).
@@ -41,7 +42,16 @@ $(WEBSTAMP): web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-$(UI): $(WEBSTAMP) $(WEB_SRC)
+# The UI's build tools only (its "dependencies"), unless everything is installed already.
+web-run-deps:
+	@if [ ! $(WEBSTAMP) -nt web/package-lock.json ] || [ ! $(WEBSTAMP) -nt web/package.json ]; then \
+		$(MAKE) --no-print-directory $(WEBRUNSTAMP); fi
+
+$(WEBRUNSTAMP): web/package.json web/package-lock.json
+	cd web && npm ci --omit=dev --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(UI): $(WEB_SRC) web/package-lock.json | web-run-deps
 	cd web && npm run build --silent
 	@test -f $@ && touch $@
 
@@ -71,7 +81,7 @@ lint: $(PYSTAMP)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
 
-test: deps $(if $(HAVE_WEB),$(UI)) chromium postgres lint api-types
+test: deps $(if $(HAVE_WEB),$(WEBSTAMP) $(UI)) chromium postgres lint api-types
 ifneq ($(HAVE_WEB),)
 	cd web && npm run --silent typecheck && npm test --silent
 endif
