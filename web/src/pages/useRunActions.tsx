@@ -62,7 +62,7 @@ export function useRunActions({ onCancelled, onRerun, nameOf }: Options = {}) {
           title={n === 1 ? "Cancel this run?" : `Cancel ${n} runs?`}
           message={
             <p>
-              {n === 1 ? (name ? <>The run of <strong>{name}</strong> is stopped</> : "The run is stopped") : `${n} running runs are stopped`}
+              {n === 1 ? (name ? <>The run of <strong>{name}</strong> is stopped</> : "The run is stopped") : `${n} runs are stopped`}
               : a command gets SIGTERM (and SIGKILL if it lingers). {n === 1 ? "It ends" : "They end"} as failed,
               “cancelled”.
             </p>
@@ -80,8 +80,8 @@ export function useRunActions({ onCancelled, onRerun, nameOf }: Options = {}) {
           title={n === 1 ? "Re-run this run?" : `Re-run ${n} runs?`}
           message={
             <p>
-              {n === 1 ? (name ? <><strong>{name}</strong> runs</> : "The job runs") : `The jobs of ${n} runs run`} again now,
-              as {n === 1 ? "it is" : "they are"} defined today. Each new run is linked to the one it re-runs.
+              {n === 1 ? (name ? <><strong>{name}</strong> runs</> : "The job runs") : `Each of the ${n} runs' jobs runs`} again
+              now, as defined today. Each new run is linked to the one it re-runs.
             </p>
           }
           confirmLabel={n === 1 ? "Re-run" : `Re-run ${n} runs`}
