@@ -24,7 +24,7 @@ run: run-deps $(if $(HAVE_WEB),web-run-deps $(UI))
 # What running needs, without the test and benchmark tools (unless those are installed already).
 run-deps:
 	@if [ ! $(PYSTAMP) -nt uv.lock ] || [ ! $(PYSTAMP) -nt pyproject.toml ]; then \
-		$(MAKE) --no-print-directory $(RUNSTAMP); fi
+		$(MAKE) -s --no-print-directory $(RUNSTAMP); fi
 
 $(RUNSTAMP): pyproject.toml uv.lock
 	@command -v uv >/dev/null || python3 -m pip install --quiet uv
@@ -45,7 +45,7 @@ $(WEBSTAMP): web/package.json web/package-lock.json
 # The UI's build tools only (its "dependencies"), unless everything is installed already.
 web-run-deps:
 	@if [ ! $(WEBSTAMP) -nt web/package-lock.json ] || [ ! $(WEBSTAMP) -nt web/package.json ]; then \
-		$(MAKE) --no-print-directory $(WEBRUNSTAMP); fi
+		$(MAKE) -s --no-print-directory $(WEBRUNSTAMP); fi
 
 $(WEBRUNSTAMP): web/package.json web/package-lock.json
 	cd web && npm ci --omit=dev --no-audit --no-fund --loglevel=error
