@@ -49,6 +49,7 @@ from pulse.retention import (
 from pulse.search import EXPORT_BATCH, ExecutionFilter, check_limit, decode_cursor, encode_cursor
 from pulse.stats import MAX_DAYS, Rollup, Window, durations, merged, series
 from pulse.store import Store
+from pulse.store.search import Row
 
 DELETE_WAIT_SECONDS = 30.0
 """How long deleting a job waits for this node's runs of it to stop and be recorded."""
@@ -389,6 +390,11 @@ class JobService:
         """Every execution matching ``where``, newest first, read a batch at a time, so that an
         export of any size costs constant memory (see :meth:`Store.iter_executions`)."""
         return self.store.iter_executions(where, EXPORT_BATCH)
+
+    def export_execution_rows(self, where: ExecutionFilter) -> AsyncIterator[list[Row]]:
+        """:meth:`export_executions` as the rows the store reads, a batch at a time (see
+        :meth:`Store.search_execution_rows`): what an export writes out as it is."""
+        return self.store.iter_execution_rows(where, EXPORT_BATCH)
 
     def subscribe(self) -> Subscriber:
         """A subscription to this node's events: executions started and ended, job changes

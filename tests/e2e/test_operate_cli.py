@@ -11,17 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
-from tests.e2e.test_serve import PULSE, Server, cli
+from tests.e2e.test_serve import PULSE, Server, cli, server_in
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
-    s = Server(tmp_path / "data", free_port(), env={"PULSE_PRUNE_INTERVAL": "0"})
-    yield s
-    if s.proc and s.proc.poll() is None:
-        s.proc.kill()
-        s.proc.wait()
+    yield from server_in(tmp_path, {"PULSE_PRUNE_INTERVAL": "0"})
 
 
 def _before(server: Server, *args: str, env: dict[str, str] | None = None) -> str:

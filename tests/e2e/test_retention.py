@@ -9,18 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
-from tests.e2e.test_serve import Server, cli
+from tests.e2e.test_serve import Server, cli, server_in
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     # Prunes every second, the first one a second after the start.
-    s = Server(tmp_path / "data", free_port(), env={"PULSE_PRUNE_INTERVAL": "1"})
-    yield s
-    if s.proc and s.proc.poll() is None:
-        s.proc.kill()
-        s.proc.wait()
+    yield from server_in(tmp_path, {"PULSE_PRUNE_INTERVAL": "1"})
 
 
 def _runs(server: Server, job_id: str, n: int) -> list[str]:

@@ -11,19 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
-from tests.e2e.test_serve import Server, cli
+from tests.e2e.test_serve import Server, cli, server_in
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
-    s = Server(tmp_path / "data", free_port(), env={"PULSE_PRUNE_INTERVAL": "0"})
-    yield s
-    if s.proc and s.proc.poll() is None:
-        s.proc.kill()
-        s.proc.wait()
+    yield from server_in(tmp_path, {"PULSE_PRUNE_INTERVAL": "0"})
 
 
 def _runs(server: Server, job: str, command: str, n: int, status: str) -> list[str]:

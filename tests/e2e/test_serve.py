@@ -80,13 +80,19 @@ class Server:
         raise AssertionError(f"{execution_id} not {status}: {e}")
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    s = Server(tmp_path / "data", free_port())
+def server_in(tmp_path: Path, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """A server for one test (which starts it), on a free port with its data under
+    ``tmp_path``; killed after the test if it is still running."""
+    s = Server(tmp_path / "data", free_port(), env=env)
     yield s
     if s.proc and s.proc.poll() is None:
         s.proc.kill()
         s.proc.wait()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    yield from server_in(tmp_path)
 
 
 def cli(server: Server, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -112,6 +112,22 @@ async def test_it_lists_every_jobs_runs_newest_first_by_start_then_id(store: Sto
     assert tied == sorted(tied, reverse=True) and len(tied) == 4
 
 
+async def test_a_page_holds_each_execution_as_it_is_stored(store: Store) -> None:
+    _, x = await new_job(
+        store,
+        Spec(0, status=FAILED, error="boom", trigger=Trigger.RETRY, node="n2"),
+        Spec(1, status=None),
+        Spec(2, summary="fine"),
+    )
+
+    listed = await everything(store)
+    rows, _ = await store.search_execution_rows(ANY, 10)
+
+    assert listed == [await store.get_execution(i) for i in x[::-1]]
+    assert [dict(zip(search.FIELDS, r, strict=True))["id"] for r in rows] == x[::-1]
+    assert rows[2][search.FIELDS.index("started_at")] == "2025-12-06T02:00:00.000Z"
+
+
 async def test_each_filter_keeps_only_its_executions(store: Store) -> None:
     job_a, a = await new_job(
         store,

@@ -7,15 +7,13 @@ otherwise take ``/executions/export`` for an execution named ``export``.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import AsyncIterator, Iterable
-from typing import Annotated, Any, Literal
+from collections.abc import AsyncIterator
+from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import StreamingResponse
 
+from pulse.api import export
 from pulse.api.deps import ServiceDep
 from pulse.api.schemas import (
     ID_PATTERN,
@@ -24,10 +22,9 @@ from pulse.api.schemas import (
     SearchExecutionsResponse,
     TriggerKind,
     error_responses,
-    execution_dict,
 )
-from pulse.models import Execution, Trigger
 from pulse.models import ExecutionStatus as Status
+from pulse.models import Trigger
 from pulse.search import (
     MAX_LIMIT,
     MAX_NODE_CHARS,
@@ -39,6 +36,7 @@ from pulse.search import (
 )
 
 router = APIRouter(tags=["executions"])
+T = TypeVar("T")
 
 READ = error_responses(422)
 
@@ -117,11 +115,7 @@ async def search_executions(
     )
 
 
-FIELDS = list(PulseExecution.model_fields)
-"""An export's columns: the fields of an execution as the API lists it (all but its log)."""
-
 _MEDIA = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
-_FLUSH_ROWS = 500  # rows encoded into one piece of the body
 
 
 @router.get(
@@ -146,12 +140,12 @@ async def export_executions(
     every field `GET /executions` shows but the log. Streamed: read from the database a
     thousand at a time, so an export of any size costs the server constant memory. Runs that
     start during the export are not in it."""
-    executions = service.export_executions(where)
+    batches = service.export_execution_rows(where)
     # The first batch is read before the answer starts: a database that is away is then a 503,
     # not a body cut short.
-    first = await anext(executions, None)
-    rows = _rows(first, executions)
-    body = _csv(rows) if format == "csv" else _ndjson(rows)
+    first = await anext(batches, None)
+    rows = _after(first, batches)
+    body = export.csv_body(rows) if format == "csv" else export.ndjson_body(rows)
     stamp = service.clock.now().strftime("%Y%m%dT%H%M%SZ")
     name = f"pulse-executions-{where.job_id + '-' if where.job_id else ''}{stamp}.{format}"
     return StreamingResponse(
@@ -161,65 +155,9 @@ async def export_executions(
     )
 
 
-async def _rows(
-    first: Execution | None, rest: AsyncIterator[Execution]
-) -> AsyncIterator[dict[str, Any]]:
+async def _after(first: T | None, rest: AsyncIterator[T]) -> AsyncIterator[T]:
     if first is None:
         return
-    yield _row(first)
-    async for e in rest:
-        yield _row(e)
-
-
-def _row(e: Execution) -> dict[str, Any]:
-    values = execution_dict(e)
-    return {name: values[name] for name in FIELDS}
-
-
-async def _csv(rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(FIELDS)
-    n = 0
-    async for row in rows:
-        writer.writerow(_cells(row.values()))
-        n += 1
-        if n % _FLUSH_ROWS == 0:
-            yield _take(out)
-    yield _take(out)
-
-
-def _cells(values: Iterable[Any]) -> list[str]:
-    """CSV cells as JSON would write the values: empty for null, true/false for booleans."""
-    out = []
-    for v in values:
-        if v is None:
-            out.append("")
-        elif isinstance(v, bool):
-            out.append("true" if v else "false")
-        else:
-            out.append(str(v))
-    return out
-
-
-async def _ndjson(rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
-    lines: list[str] = []
-    async for row in rows:
-        lines.append(json.dumps(row, ensure_ascii=False))
-        if len(lines) == _FLUSH_ROWS:
-            yield _encode("\n".join(lines) + "\n")
-            lines = []
-    if lines:
-        yield _encode("\n".join(lines) + "\n")
-
-
-def _take(out: io.StringIO) -> bytes:
-    data = _encode(out.getvalue())
-    out.seek(0)
-    out.truncate()
-    return data
-
-
-def _encode(text: str) -> bytes:
-    # "replace": a text that cannot be UTF-8 (a lone surrogate) must not cut the export short.
-    return text.encode("utf-8", "replace")
+    yield first
+    async for item in rest:
+        yield item

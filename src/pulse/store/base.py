@@ -37,6 +37,8 @@ from pulse.models import (
 from pulse.retention import PruneReport, RetentionPolicy
 from pulse.search import ExecutionFilter, Position
 from pulse.stats import Period, Rollup
+from pulse.store.rows import execution_from
+from pulse.store.search import FIELDS
 
 
 class FireOutcome(StrEnum):
@@ -283,14 +285,16 @@ class Store(ABC):
 
     # -- executions across jobs -----------------------------------------------------------------
     @abstractmethod
-    async def search_executions(
+    async def search_execution_rows(
         self, where: ExecutionFilter, limit: int, after: Position | None = None
-    ) -> tuple[list[Execution], Position | None]:
+    ) -> tuple[list[tuple[Any, ...]], Position | None]:
         """Up to ``limit`` executions of any job matching ``where``, newest first (by
-        ``started_at``, then ``id``, both descending), never loading logs; the page starts
-        after ``after`` (the position of the last execution of the page before; None: from the
-        newest). Returns the page and where the next one starts, None when none follows (the
-        backend reads one row more to know it).
+        ``started_at``, then ``id``, both descending), never loading logs, as read: each a tuple
+        of the columns :data:`pulse.store.search.FIELDS` names, in that order, times as their
+        stored RFC 3339 text (for readers that pass them on, like an export; others use
+        :meth:`search_executions`). The page starts after ``after`` (the position of the last
+        execution of the page before; None: from the newest). Returns the page and where the
+        next one starts, None when none follows (the backend reads one row more to know it).
 
         Keyset pages: a page is an index range read from its position, so page 10,000 costs
         what page 1 does, and executions inserted or deleted between two pages never make a
@@ -303,21 +307,36 @@ class Store(ABC):
         digits, matched case-insensitively, accents significant, on both backends alike. The
         index follows inserts, ends and deletes (prunes, deleted jobs) in their transaction."""
 
+    async def search_executions(
+        self, where: ExecutionFilter, limit: int, after: Position | None = None
+    ) -> tuple[list[Execution], Position | None]:
+        """:meth:`search_execution_rows` as executions."""
+        rows, position = await self.search_execution_rows(where, limit, after)
+        return [execution_from(dict(zip(FIELDS, row, strict=True))) for row in rows], position
+
+    async def iter_execution_rows(
+        self, where: ExecutionFilter, batch: int = 1000
+    ) -> AsyncIterator[list[tuple[Any, ...]]]:
+        """Every execution matching ``where``, newest first, as rows (see
+        :meth:`search_execution_rows`), in lists of at most ``batch``, each read on its own, so
+        that exporting a history of any size takes constant memory. Not one snapshot of the
+        whole: an execution deleted meanwhile may be missing, but none is repeated, and runs
+        started after the first batch are not included."""
+        after = None
+        while True:
+            rows, after = await self.search_execution_rows(where, batch, after)
+            if rows:
+                yield rows
+            if after is None:
+                return
+
     async def iter_executions(
         self, where: ExecutionFilter, batch: int = 1000
     ) -> AsyncIterator[Execution]:
-        """Every execution matching ``where``, newest first, read ``batch`` at a time with
-        :meth:`search_executions`, so that exporting a history of any size takes constant
-        memory. Each batch is its own read, not one snapshot of the whole: an execution deleted
-        meanwhile may be missing, but none is repeated, and runs started after the first batch
-        are not included."""
-        after = None
-        while True:
-            items, after = await self.search_executions(where, batch, after)
-            for execution in items:
-                yield execution
-            if after is None:
-                return
+        """:meth:`iter_execution_rows` as executions, one at a time."""
+        async for rows in self.iter_execution_rows(where, batch):
+            for row in rows:
+                yield execution_from(dict(zip(FIELDS, row, strict=True)))
 
     def event_bridge(self, hub: EventHub, node_id: str) -> EventBridge | None:
         """What shares events between the nodes on this store, or None when the store serves

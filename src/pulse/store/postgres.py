@@ -563,9 +563,9 @@ class PostgresStore(Store):
         params = {"id": execution_id, "after": after_seq, "limit": limit}
         return [chunk_from(r) for r in await self._all(Q["read_logs"], params)]
 
-    async def search_executions(
+    async def search_execution_rows(
         self, where: ExecutionFilter, limit: int, after: Position | None = None
-    ) -> tuple[list[Execution], Position | None]:
+    ) -> tuple[list[search.Row], Position | None]:
         async with self._use() as conn:
             return search.page(await search.postgres_rows(conn, where, limit, after), limit)
 

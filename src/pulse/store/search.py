@@ -17,10 +17,11 @@ and looks the words up only when it found too few (:func:`postgres_rows`). Measu
 1,000,000 executions, every search of ``bench/search_bench.py`` answers a page in under 100 ms
 either way (docs/benchmarks.md).
 
-The selected columns are the fields of :class:`~pulse.models.Execution`, which
-:func:`~pulse.store.rows.execution_from` reads: every column but the seed's ``logs`` (and
-PostgreSQL's ``search`` vector), so that a page never loads a log, and a column added to the
-model is selected without changes here.
+The selected columns are the fields of :class:`~pulse.models.Execution` (:data:`FIELDS`): every
+column but the seed's ``logs`` (and PostgreSQL's ``search`` vector), so that a page never loads a
+log, and a column added to the model is selected without changes here. They come back as plain
+tuples: an export writes them out as they are (times are stored as the API's own RFC 3339 text),
+and the store's ``search_executions`` makes executions of them.
 """
 
 from __future__ import annotations
@@ -32,18 +33,22 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import psycopg
+from psycopg.rows import tuple_row
 
-from pulse.clock import format_ts
+from pulse.clock import format_ts, parse_ts
 from pulse.models import Execution, Trigger
 from pulse.search import ExecutionFilter, Position
 from pulse.store import queries
-from pulse.store.rows import execution_from
 
 SQLITE = queries.load("sqlite_search.sql")
 POSTGRES = queries.load("postgres_search.sql")
 
-_FIELDS = [f.name for f in dataclasses.fields(Execution)]
-COLUMNS = ", ".join(_FIELDS)
+FIELDS = tuple(f.name for f in dataclasses.fields(Execution))
+"""The columns of an execution's row as a search reads it, in order: the fields of
+:class:`~pulse.models.Execution`, times as their stored RFC 3339 text."""
+COLUMNS = ", ".join(FIELDS)
+_STARTED_AT = FIELDS.index("started_at")
+_ID = FIELDS.index("id")
 
 COMMON_WORDS = 10_000
 """SQLite: words held by at least this many executions are searched by walking the history."""
@@ -65,9 +70,13 @@ def tsquery(words: Sequence[str]) -> str:
     return " & ".join(f"'{w}'" for w in words) + ":*"
 
 
+Row = tuple[Any, ...]
+"""An execution as read: its values in the order of :data:`FIELDS`."""
+
+
 def sqlite_rows(
     c: sqlite3.Connection, where: ExecutionFilter, limit: int, after: Position | None
-) -> list[Any]:
+) -> list[Row]:
     """One page's rows on SQLite (see :func:`page`).
 
     With words, their matches are read from the full-text index first (their rowids, up to
@@ -88,7 +97,12 @@ def sqlite_rows(
         else:
             conditions.append(SQLITE["common_words"])
             params["words"] = words
-    return c.execute(_statement(SQLITE, "search_executions", conditions), params).fetchall()
+    cur = c.cursor()
+    cur.row_factory = None  # plain tuples, not the reader connection's sqlite3.Row
+    rows: list[Row] = cur.execute(
+        _statement(SQLITE, "search_executions", conditions), params
+    ).fetchall()
+    return rows
 
 
 async def postgres_rows(
@@ -96,7 +110,7 @@ async def postgres_rows(
     where: ExecutionFilter,
     limit: int,
     after: Position | None,
-) -> list[Any]:
+) -> list[Row]:
     """One page's rows on PostgreSQL (see :func:`page`).
 
     With words, the executions after the position (in the order of the history, within the
@@ -110,30 +124,29 @@ async def postgres_rows(
     Never prepared: psycopg prepares a statement run often, and the plans of these depend on
     the values (the words, the position in the history)."""
     conditions, params = _conditions(POSTGRES, where, limit, after)
-    if not where.words:
-        query = _statement(POSTGRES, "search_executions", conditions)
-        cur = await conn.execute(query, params, prepare=False)
+    async with conn.cursor(row_factory=tuple_row) as cur:
+        if not where.words:
+            query = _statement(POSTGRES, "search_executions", conditions)
+            await cur.execute(query, params, prepare=False)
+            return await cur.fetchall()
+        params["words"] = tsquery(where.words)
+        params["window"] = RECENT_WINDOW
+        await cur.execute(_statement(POSTGRES, "recent_matches", conditions), params, prepare=False)
+        walked = await cur.fetchall()  # each row: the execution's columns, then hit, walked
+        hits = [r[:-2] for r in walked if r[-2]][: limit + 1]
+        if len(hits) > limit or all(r[-1] < RECENT_WINDOW for r in walked):
+            return hits
+        await cur.execute(_statement(POSTGRES, "matches", conditions), params, prepare=False)
         return await cur.fetchall()
-    params["words"] = tsquery(where.words)
-    params["window"] = RECENT_WINDOW
-    query = _statement(POSTGRES, "recent_matches", conditions)
-    cur = await conn.execute(query, params, prepare=False)
-    rows = await cur.fetchall()
-    hits = [r for r in rows if r["hit"]][: limit + 1]
-    if len(hits) > limit or all(r["walked"] < RECENT_WINDOW for r in rows):
-        return hits
-    cur = await conn.execute(_statement(POSTGRES, "matches", conditions), params, prepare=False)
-    return await cur.fetchall()
 
 
-def page(rows: Sequence[Any], limit: int) -> tuple[list[Execution], Position | None]:
-    """The executions of a page whose rows were read for ``limit`` (one more, if there is one),
-    and where the next page starts (None: this is the last)."""
-    items = [execution_from(r) for r in rows[:limit]]
+def page(rows: Sequence[Row], limit: int) -> tuple[list[Row], Position | None]:
+    """The rows of a page read for ``limit`` (one more, if there is one), and where the next
+    page starts (None: this is the last)."""
     if len(rows) <= limit:
-        return items, None
-    last = items[-1]
-    return items, Position(last.started_at, last.id)
+        return list(rows), None
+    last = rows[limit - 1]
+    return list(rows[:limit]), Position(parse_ts(last[_STARTED_AT]), last[_ID])
 
 
 def _conditions(
@@ -174,6 +187,5 @@ def _statement(sql: Mapping[str, str], name: str, conditions: Sequence[str]) -> 
     # A block's comments end at a line's end: one condition per line.
     return sql[name].format(
         columns=COLUMNS,
-        e_columns=", ".join(f"e.{c}" for c in _FIELDS),
         where="\n  AND ".join(conditions) or "true",
     )

@@ -597,9 +597,9 @@ class SQLiteStore(Store):
         rows = await self._read(lambda c: c.execute(Q["read_logs"], params).fetchall())
         return [chunk_from(r) for r in rows]
 
-    async def search_executions(
+    async def search_execution_rows(
         self, where: ExecutionFilter, limit: int, after: Position | None = None
-    ) -> tuple[list[Execution], Position | None]:
+    ) -> tuple[list[search.Row], Position | None]:
         return search.page(
             await self._read(lambda c: search.sqlite_rows(c, where, limit, after)), limit
         )
