@@ -10,18 +10,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, Query
-from starlette.responses import StreamingResponse
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response, StreamingResponse
 
 from pulse.api import export
 from pulse.api.deps import ServiceDep
+from pulse.api.pages import PagesDep, json_bytes
 from pulse.api.schemas import (
     ID_PATTERN,
     ExecutionStatus,
-    PulseExecution,
     SearchExecutionsResponse,
     TriggerKind,
     error_responses,
+    execution_dict,
 )
 from pulse.models import ExecutionStatus as Status
 from pulse.models import Trigger
@@ -46,7 +47,7 @@ TIME_RULE = (
 )
 
 
-def execution_filter(
+async def execution_filter(
     status: Annotated[ExecutionStatus | None, Query(description="Only this status.")] = None,
     job_id: Annotated[
         str | None, Query(pattern=ID_PATTERN, description="Only this job's executions.")
@@ -96,8 +97,10 @@ Filter = Annotated[ExecutionFilter, Depends(execution_filter)]
 
 @router.get("/executions", response_model=SearchExecutionsResponse, responses=READ)
 async def search_executions(
+    request: Request,
     where: Filter,
     service: ServiceDep,
+    pages: PagesDep,
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, 1 to {MAX_LIMIT}.")
     ] = 50,
@@ -105,14 +108,18 @@ async def search_executions(
         str | None,
         Query(max_length=200, description="Where to continue: a `next_cursor` given before."),
     ] = None,
-) -> SearchExecutionsResponse:
+) -> Response:
     """Every run across jobs matching the filters, newest first (by start, then id), without
     logs. Pages follow `next_cursor` (null on the last page); a cursor stays valid while runs
     start and go, and no execution is repeated or skipped across pages."""
-    items, next_cursor = await service.search_executions(where, limit, cursor)
-    return SearchExecutionsResponse(
-        executions=[PulseExecution.of(e) for e in items], next_cursor=next_cursor
-    )
+
+    async def build() -> bytes:
+        items, next_cursor = await service.search_executions(where, limit, cursor)
+        # Shaped as SearchExecutionsResponse, straight to JSON (see the per-job list).
+        rows = [execution_dict(e) for e in items]
+        return json_bytes({"executions": rows, "next_cursor": next_cursor})
+
+    return await pages.answer(request, build)
 
 
 _MEDIA = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
