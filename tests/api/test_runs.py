@@ -8,7 +8,6 @@ import io
 import json
 import random
 import sqlite3
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing
 from datetime import timedelta
@@ -332,9 +331,7 @@ async def test_an_export_of_100000_runs_equals_the_list_page_by_page(
     client: httpx.AsyncClient, pulse: Pulse
 ) -> None:
     jobs = [await _job(client, f"j{i}") for i in range(5)]
-    t0 = time.monotonic()
     insert_runs(pulse, jobs, 100_000)
-    built = time.monotonic() - t0
 
     listed = await every_page(client, limit=500)
     csv_rows = from_csv((await client.get("/executions/export")).text)
@@ -343,7 +340,6 @@ async def test_an_export_of_100000_runs_equals_the_list_page_by_page(
     assert len(listed) == 100_000 and newest_first(listed)
     assert csv_rows == listed
     assert [json.loads(line) for line in ndjson.splitlines()] == listed
-    assert built < 15, f"building the rows took {built:.1f} s"
 
 
 # -- the per-job list ---------------------------------------------------------------------------
