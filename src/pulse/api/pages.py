@@ -61,7 +61,6 @@ class PageCache:
                 self._pages.popitem(last=False)
         return _response(body)
 
-
     def kept(self, key: str, version: int | None) -> bytes | None:
         """The answer kept under ``key`` if it was built at ``version``."""
         if version is None:
