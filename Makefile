@@ -94,6 +94,8 @@ bench: deps postgres chromium wrk $(if $(HAVE_WEB),$(UI))
 	$(PY) bench/pg_nodes.py
 	$(PY) bench/outage.py
 	$(PY) bench/ui_bench.py --no-build
+	$(PY) bench/retention_bench.py
+	$(PY) bench/stats_bench.py
 	$(PY) bench/serving.py
 
 clean:
