@@ -348,8 +348,10 @@ ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.up
 DELETE FROM pulse_execution_logs WHERE execution_id IN (SELECT value FROM json_each(:ids));
 
 -- name: delete_finished_among
+-- "+status": look the batch up by id; without statistics SQLite would otherwise walk the status
+-- index through every finished execution, on every batch.
 DELETE FROM pulse_executions
-WHERE id IN (SELECT value FROM json_each(:ids)) AND status IN ('completed', 'failed');
+WHERE id IN (SELECT value FROM json_each(:ids)) AND +status IN ('completed', 'failed');
 
 -- name: insert_prune
 INSERT INTO pulse_prunes (started_at, finished_at, node_id, trigger, deleted, report)

@@ -30,7 +30,11 @@ CREATE TABLE pulse_stats (
     max_ms           BIGINT NOT NULL,
     PRIMARY KEY (scheduled_job_id, period, start)
 );
-CREATE INDEX idx_pulse_stats_period ON pulse_stats(period, start);
+-- Reads across jobs (the overview) take a window of periods of every job: covering indexes, so
+-- that they never visit the tables.
+CREATE INDEX idx_pulse_stats_period ON pulse_stats(
+    period, start, scheduled_job_id, completed, failed, total_ms, min_ms, max_ms
+);
 
 CREATE TABLE pulse_stats_durations (
     scheduled_job_id TEXT NOT NULL,
@@ -40,7 +44,7 @@ CREATE TABLE pulse_stats_durations (
     n                BIGINT NOT NULL,
     PRIMARY KEY (scheduled_job_id, period, start, bucket)
 );
-CREATE INDEX idx_pulse_stats_durations_period ON pulse_stats_durations(period, start, bucket);
+CREATE INDEX idx_pulse_stats_durations_period ON pulse_stats_durations(period, start, bucket, n);
 
 -- Adds finished executions (job, status, started_at, duration_ms of each, as arrays) to the
 -- roll-ups, grouped per statement and locked in key order (as the counters are: two nodes
