@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from pulse.api.deps import ServiceDep
+from pulse.api.pages import PagesDep
 from pulse.api.schemas import (
     READ,
     WRITE,
@@ -26,6 +27,7 @@ from pulse.api.schemas import (
 )
 from pulse.clock import format_ts
 from pulse.models import Execution
+from pulse.service import JobService
 from pulse.stats import MAX_DAYS
 
 router = APIRouter(tags=["history"])
@@ -96,24 +98,50 @@ async def rebuild_stats(service: ServiceDep) -> RebuildOut:
     response_model=JobStatsOut,
     responses=error_responses(404, 422, not_found="No job has this id."),
 )
-async def job_stats(job_id: JobId, service: ServiceDep, days: Days30 = 30) -> JobStatsOut:
+async def job_stats(
+    request: Request, job_id: JobId, service: ServiceDep, pages: PagesDep, days: Days30 = 30
+) -> Response:
     """The job's runs in the window: totals, success rate, duration percentiles and a series.
     Kept as roll-ups when runs end, so runs pruned since still count."""
-    return JobStatsOut.model_validate(_wire(await service.job_stats(job_id, days)))
+
+    async def build() -> bytes:
+        stats = await service.job_stats(job_id, days)
+        return JobStatsOut.model_validate(_wire(stats)).model_dump_json().encode()
+
+    return await pages.answer(request, build, moment=_this_hour(service))
 
 
 @router.get("/stats", response_model=OverallStatsOut, responses=READ)
-async def overall_stats(service: ServiceDep, days: Days1 = 1) -> OverallStatsOut:
+async def overall_stats(
+    request: Request, service: ServiceDep, pages: PagesDep, days: Days1 = 1
+) -> Response:
     """The same totals across all jobs, with what runs now, the jobs failing most, the slowest
     and the latest failures."""
-    return OverallStatsOut.model_validate(_wire(await service.overall_stats(days)))
+
+    async def build() -> bytes:
+        stats = await service.overall_stats(days)
+        return OverallStatsOut.model_validate(_wire(stats)).model_dump_json().encode()
+
+    return await pages.answer(request, build, moment=_this_hour(service))
 
 
 @router.get("/stats/jobs", response_model=JobsStatsOut, responses=READ)
-async def jobs_stats(service: ServiceDep, days: Days7 = 7) -> JobsStatsOut:
+async def jobs_stats(
+    request: Request, service: ServiceDep, pages: PagesDep, days: Days7 = 7
+) -> Response:
     """Per job, its runs in the window and the outcomes of its last 20 finished runs, for the
     jobs list."""
-    return JobsStatsOut.model_validate(_wire(await service.jobs_stats(days)))
+
+    async def build() -> bytes:
+        stats = await service.jobs_stats(days)
+        return JobsStatsOut.model_validate(_wire(stats)).model_dump_json().encode()
+
+    return await pages.answer(request, build, moment=_this_hour(service))
+
+
+def _this_hour(service: JobService) -> str:
+    """The hour a window ends in: statistics kept as answers are good for that hour only."""
+    return service.clock.now().strftime("%Y-%m-%dT%H")
 
 
 def _wire(value: Any) -> Any:

@@ -44,10 +44,14 @@ class PageCache:
         self.hits = 0
         self.misses = 0
 
-    async def answer(self, request: Request, build: Callable[[], Awaitable[bytes]]) -> Response:
+    async def answer(
+        self, request: Request, build: Callable[[], Awaitable[bytes]], *, moment: str = ""
+    ) -> Response:
         """The kept answer to ``request`` if nothing changed since it was built, else a new
-        one from ``build`` (kept for next time when the store can tell changes)."""
-        key = _key(request.scope)
+        one from ``build`` (kept for next time when the store can tell changes). An answer that
+        also depends on the time (a window ending now) names its ``moment`` (e.g. the current
+        hour): it is kept for that moment only, and never sent before routing."""
+        key = _key(request.scope) + ("#" + moment if moment else "")
         version = self._store_of().read_version()
         kept = self.kept(key, version)
         if kept is not None:
