@@ -386,14 +386,10 @@ class JobService:
         items, next_cursor = await self.search_executions(where, limit, cursor)
         return Page(items=items, total=total), next_cursor
 
-    def export_executions(self, where: ExecutionFilter) -> AsyncIterator[Execution]:
-        """Every execution matching ``where``, newest first, read a batch at a time, so that an
-        export of any size costs constant memory (see :meth:`Store.iter_executions`)."""
-        return self.store.iter_executions(where, EXPORT_BATCH)
-
     def export_execution_rows(self, where: ExecutionFilter) -> AsyncIterator[list[Row]]:
-        """:meth:`export_executions` as the rows the store reads, a batch at a time (see
-        :meth:`Store.search_execution_rows`): what an export writes out as it is."""
+        """Every execution matching ``where``, newest first, as the rows the store reads (see
+        :meth:`Store.search_execution_rows`), a batch at a time: an export of any size costs
+        constant memory, and writes the rows out as they are."""
         return self.store.iter_execution_rows(where, EXPORT_BATCH)
 
     def subscribe(self) -> Subscriber:
