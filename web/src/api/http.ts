@@ -131,11 +131,21 @@ export async function requestJson<T>(path: string, opts: RequestOptions = {}): P
 type Listener = (refused: boolean) => void;
 const unauthorizedListeners = new Set<Listener>();
 
+// A refusal that came before anyone listened (a page's first call can be answered before the
+// app's effects have run, on a slow machine): kept for the first listener.
+let missedRefusal: boolean | null = null;
+
 export function onUnauthorized(fn: Listener): () => void {
   unauthorizedListeners.add(fn);
+  if (missedRefusal !== null) {
+    const refused = missedRefusal;
+    missedRefusal = null;
+    fn(refused);
+  }
   return () => unauthorizedListeners.delete(fn);
 }
 
 function notifyUnauthorized(refused: boolean): void {
+  if (unauthorizedListeners.size === 0) missedRefusal = refused;
   for (const fn of unauthorizedListeners) fn(refused);
 }
