@@ -110,11 +110,13 @@ class Settings:
     poll_seconds: float = 1.0  # how often workers look for run requests queued elsewhere
     run_as: str | None = None  # the user commands run as when their job names none
     # Retention: how often a node prunes history (0: never by itself), and how (see
-    # pulse.retention): batches of at most ``prune_batch`` executions, ``prune_pause_seconds``
-    # apart, so that the scheduler's writes are never held up for long.
+    # pulse.store.pruning): batches of at most ``prune_batch`` executions, sized so that each
+    # holds the writer a few tens of milliseconds, each followed by a pause at least as long
+    # as it took (and at least ``prune_pause_seconds``), so that the scheduler keeps at least
+    # half of the writer's time.
     prune_interval_seconds: float = 600.0
-    prune_batch: int = 500
-    prune_pause_seconds: float = 0.05
+    prune_batch: int = 5000
+    prune_pause_seconds: float = 0.0
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:

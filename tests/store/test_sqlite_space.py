@@ -3,6 +3,7 @@ and each prune hands the pages it freed back to the file system."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -56,5 +57,31 @@ async def test_pruning_shrinks_the_file_instead_of_leaving_free_pages(tmp_path: 
         assert full > 2000
         assert _pragma(path, "page_count") < full / 4
         assert _pragma(path, "freelist_count") < full / 10
+    finally:
+        await store.close()
+
+
+async def test_the_wal_is_copied_into_the_database_while_the_node_runs(tmp_path: Path) -> None:
+    # A copy of the database file alone (as a backup tool that ignores the -wal file takes)
+    # holds what was written a moment ago: the WAL is copied back by a thread of the store's
+    # own, not only when the writer's WAL grows past its limit or the store closes.
+    path = tmp_path / "pulse.db"
+    store = SQLiteStore(path)
+    await store.open()
+    try:
+        jobs = [await store.create_job(b.job(name=f"j{i}")) for i in range(20)]
+        copy = tmp_path / "copy.db"
+        for _ in range(50):
+            copy.write_bytes(path.read_bytes())
+            with closing(sqlite3.connect(copy)) as conn:
+                try:
+                    names = {r[0] for r in conn.execute("SELECT name FROM scheduled_jobs")}
+                except sqlite3.OperationalError:  # not even the schema in the file yet
+                    names = set()
+            if names == {j.name for j in jobs}:
+                break
+            await asyncio.sleep(0.1)
+        assert names == {j.name for j in jobs}
+        assert (tmp_path / "pulse.db-wal").exists()  # the store is still open on it
     finally:
         await store.close()

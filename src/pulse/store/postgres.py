@@ -82,16 +82,6 @@ _MIGRATION_LOCK = 0x70756C7365
 # Names the lock a node holds while it prunes (one node at a time). ASCII "prune".
 _PRUNE_LOCK = 0x7072756E65
 
-# One batch of a prune: the executions picked (oldest first, skipping rows another transaction
-# holds, e.g. a second prune's batch) are deleted with their logs in one statement.
-_PG_DELETE_BATCH = """
-WITH victims AS ({victims} FOR UPDATE SKIP LOCKED),
-logs AS (
-    DELETE FROM pulse_execution_logs WHERE execution_id IN (SELECT id FROM victims)
-),
-gone AS (DELETE FROM pulse_executions WHERE id IN (SELECT id FROM victims) RETURNING 1)
-SELECT (SELECT count(*) FROM victims) AS picked, (SELECT count(*) FROM gone) AS deleted
-"""
 
 # From this many chunks on, append_logs streams them with COPY, which needs no parameter arrays
 # held whole in memory; below it, one INSERT of unnested arrays is a single round trip.
@@ -154,34 +144,47 @@ def _due_slots(rows: list[DictRow]) -> list[DueSlot]:
     return out
 
 
-async def _pg_bounds(
-    conn: Connection, job_id: str, policy: RetentionPolicy, now: datetime
-) -> pruning.Bounds | None:
-    """What a job's prune must respect, or None when the job loses nothing."""
-    p = pruning.postgres_param
-
-    async def first(query: str, params: dict[str, Any]) -> DictRow | None:
-        cur = await conn.execute(query, params)
-        return await cur.fetchone()
-
-    row = await first(pruning.finished_count_query(p), {"job": job_id})
-    finished = 0 if row is None else int(row["n"])
-    if not pruning.prunable(policy, finished, now):
-        return None
-    bounds = pruning.Bounds(job_id, policy, now)
-    need_floor, need_cap = pruning.needs_bounds(policy, finished)
-    nth = pruning.nth_newest_query(p)
-    if need_floor:
-        row = await first(nth, {"job": job_id, "offset": policy.keep_min - 1})
-        if row is None:
-            return None
-        bounds.floor = (row["started_at"], row["id"])
-    if need_cap:
-        assert policy.keep_max is not None
-        row = await first(nth, {"job": job_id, "offset": policy.keep_max - 1})
-        if row is not None:
-            bounds.cap = (row["started_at"], row["id"])
-    return bounds
+async def _pg_prune_batch(
+    conn: Connection,
+    plan: pruning.Plan,
+    status: str,
+    after: pruning.Key,
+    bound: pruning.Key,
+    size: int,
+    dry_run: bool,
+) -> pruning.Batch:
+    """One batch of a prune's walk (see :mod:`pulse.store.pruning`), in the caller's
+    transaction: what it read, and per job what went (or would go)."""
+    params = {
+        "status": status,
+        "after_at": after[0],
+        "after_id": after[1],
+        "bound_at": bound[0],
+        "bound_id": bound[1],
+        "limit": size,
+    }
+    cur = await conn.execute(Q["prune_scan"], params)
+    rows = await cur.fetchall()
+    if not rows:
+        return pruning.Batch(0, after, {})
+    victims = plan.victims(
+        status, ((r["scheduled_job_id"], r["started_at"], r["id"]) for r in rows)
+    )
+    if victims and status == "failed":
+        jobs = sorted({job_id for job_id, _ in victims})
+        cur = await conn.execute(Q["prune_latest_failures"], {"jobs": jobs})
+        latest = {r["id"] for r in await cur.fetchall()}
+        victims = [v for v in victims if v[1] not in latest]
+    last = rows[-1]
+    done = pruning.Batch(len(rows), (last["started_at"], last["id"]), {})
+    if not victims:
+        return done
+    if dry_run:
+        done.deleted = pruning.count_by_job(victims)
+        return done
+    cur = await conn.execute(Q["prune_delete"], {"ids": [id_ for _, id_ in victims]})
+    done.deleted = {r["scheduled_job_id"]: int(r["n"]) for r in await cur.fetchall()}
+    return done
 
 
 def _ends_params(ends: Sequence[ExecutionEnd]) -> dict[str, str]:
@@ -657,8 +660,6 @@ class PostgresStore(Store):
         dry_run: bool = False,
         wait: bool = True,
     ) -> dict[str, int] | None:
-        out: dict[str, int] = {}
-        p = pruning.postgres_param
         # The whole prune holds one connection, and on it the lock that lets one node prune at
         # a time (a session lock: it goes with the connection should this node die).
         async with self._use() as conn:
@@ -670,28 +671,37 @@ class PostgresStore(Store):
                 if row is None or not row["ok"]:
                     return None
             try:
-                for job_id, policy in policies.items():
-                    bounds = await _pg_bounds(conn, job_id, policy, now)
-                    if bounds is None:
-                        continue
-                    if dry_run:
-                        cur = await conn.execute(pruning.count_query(bounds, p), bounds.params)
-                        row = await cur.fetchone()
-                        pruning.add_counts(out, {job_id: int(row["n"]) if row else 0})
-                        continue
-                    query = _PG_DELETE_BATCH.format(victims=pruning.victims_query(bounds, p))
-                    while True:
-                        cur = await conn.execute(query, dict(bounds.params, limit=batch))
-                        row = await cur.fetchone()
-                        assert row is not None
-                        pruning.add_counts(out, {job_id: int(row["deleted"])})
-                        if row["picked"] < batch:
-                            break
-                        await asyncio.sleep(pause)
+
+                async def counts() -> dict[str, int]:
+                    cur = await conn.execute(Q["prune_finished_count"])
+                    return {r["scheduled_job_id"]: int(r["n"]) for r in await cur.fetchall()}
+
+                async def nth(job_id: str, n: int) -> pruning.Key | None:
+                    params = {"job": job_id, "offset": n - 1}
+                    cur = await conn.execute(Q["prune_nth_newest"], params)
+                    row = await cur.fetchone()
+                    return None if row is None else (row["started_at"], row["id"])
+
+                plan = await pruning.plan(policies, now, counts, nth)
+
+                async def one(
+                    status: str, after: pruning.Key, bound: pruning.Key, size: int
+                ) -> pruning.Batch:
+                    async with conn.transaction():
+                        return await _pg_prune_batch(
+                            conn, plan, status, after, bound, size, dry_run
+                        )
+
+                return await pruning.walk(
+                    plan,
+                    one,
+                    size=batch,
+                    pause=pause,
+                    pace=None if dry_run else pruning.POSTGRES_PACE,
+                )
             finally:
                 with contextlib.suppress(psycopg.Error):
                     await conn.execute("SELECT pg_advisory_unlock(%s)", (_PRUNE_LOCK,))
-        return out
 
     async def record_prune(self, report: PruneReport) -> None:
         params = {

@@ -1,127 +1,204 @@
-"""The SQL of a prune, shared by both backends (they differ only in how parameters are written).
+"""How a prune runs, shared by both backends (each supplies the reads and one batch's deletes).
 
-A job is pruned in three steps:
-
-1. its finished-execution count (from the counters) says whether any rule can apply at all: a
-   job with no more than ``keep_min`` finished runs loses nothing, and the cap costs nothing
-   to check while the job is under it;
-2. :func:`nth_newest_query` reads the limits: the newest run the floor protects, and the
-   newest run past the cap;
-3. :func:`victims_query` selects a batch of what goes, oldest first, which the backend deletes
-   with the batch's logs (never the job's latest failure, read anew by each batch); repeated
-   until a batch comes back short.
+1. **The plan**, read once: each job's finished-execution count (from the counters) says whether
+   any rule can apply at all: a job with no more than ``keep_min`` finished runs loses nothing,
+   and the cap costs nothing to check while the job is under it. Then, per job, its *floor*
+   (the ``keep_min``-th newest finished run: it and newer ones stay) and its *cap* (the
+   ``keep_max``-th newest: older ones go). From these, per status, the newest key anything of
+   that status may have to go, across all jobs.
+2. **The walk**: per status, the executions of that status are read oldest first along
+   ``idx_pulse_executions_status_started`` (status, started_at, id), from a cursor up to that
+   key, ``size`` at a time; a batch deletes, in one transaction with their logs, those the
+   job's rules let go (:meth:`JobRules.goes`), never the job's latest failure (read anew by the
+   batch, in its transaction: a run that fails while the prune goes on becomes the latest
+   failure and stays). Walking in time order across all jobs deletes neighbours: each page of
+   the table and of the indexes ordered by time is written once for many rows, where a walk
+   job by job (a job's rows lying among the 99 other jobs') wrote one page per row. A row that
+   stays is read once, and the cursor moves past it.
+3. **The pace** (:class:`Pace`, one per backend): batches are sized by time, not count: one
+   that took longer than the backend's ``batch_seconds`` makes the next smaller, one well under
+   it the next larger (never over the ``batch`` asked for); and the pause after a batch is in
+   proportion to the time it took, so that a prune leaves the scheduler its share of the
+   database however loaded the machine is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from pulse.clock import format_ts
 from pulse.retention import PRUNABLE, RetentionPolicy
 
-Param = Callable[[str], str]  # a parameter's name → its placeholder in the backend's SQL
-Key = tuple[str, str]  # (started_at, id): the order of a job's history
+Key = tuple[str, str]  # (started_at, id): the order of the history
+FIRST: Key = ("", "")  # before every execution
 
-FINISHED = "status IN ('completed', 'failed')"
-
-
-def sqlite_param(name: str) -> str:
-    return f":{name}"
-
-
-def postgres_param(name: str) -> str:
-    return f"%({name})s"
-
-
-def nth_newest_query(p: Param) -> str:
-    """The key of the job's ``offset``+1-th newest finished execution."""
-    return (
-        "SELECT started_at, id FROM pulse_executions"
-        f" WHERE scheduled_job_id = {p('job')} AND {FINISHED}"
-        f" ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET {p('offset')}"
-    )
-
-
-def finished_count_query(p: Param) -> str:
-    return (
-        "SELECT coalesce(sum(n), 0) AS n FROM pulse_execution_counts"
-        f" WHERE scheduled_job_id = {p('job')} AND {FINISHED}"
-    )
+FIRST_BATCH = 100  # a prune's first batch, grown or shrunk by how long each takes
+MIN_BATCH = 20
 
 
 @dataclass(slots=True)
-class Bounds:
-    """What one job's prune must respect, read before its batches."""
+class JobRules:
+    """One job's rules as the walk applies them."""
 
-    job_id: str
-    policy: RetentionPolicy
-    now: datetime
-    floor: Key | None = None  # this run and newer ones are kept
-    cap: Key | None = None  # this run and newer ones are within keep_max
-    params: dict[str, Any] = field(default_factory=dict)
+    cutoffs: dict[str, str]  # per status: executions started before this go (format_ts)
+    floor: Key | None = None  # this run and newer ones stay (keep_min)
+    cap: Key | None = None  # runs older than this one are past keep_max
 
-    @property
-    def has_rules(self) -> bool:
-        return bool(self.policy.cutoffs(self.now)) or self.policy.keep_max is not None
+    def goes(self, status: str, started_at: str, id_: str) -> bool:
+        """Whether a finished execution of this status and key goes (its being the job's latest
+        failure aside)."""
+        key = (started_at, id_)
+        if self.floor is not None and key >= self.floor:
+            return False
+        cutoff = self.cutoffs.get(status)
+        if cutoff is not None and started_at < cutoff:
+            return True
+        return self.cap is not None and key < self.cap
 
-    def where(self, p: Param) -> str:
-        """The condition on a job's executions that selects those to delete."""
-        params: dict[str, Any] = {"job": self.job_id}
-        parts = [f"scheduled_job_id = {p('job')}", FINISHED]
-        if self.floor is not None:
-            params["floor_at"], params["floor_id"] = self.floor
-            parts.append(f"(started_at, id) < ({p('floor_at')}, {p('floor_id')})")
-        # The job's latest failure, read by every batch rather than once when the prune began:
-        # a run that fails while the job is being pruned becomes its latest failure, and stays.
-        parts.append(
-            "id <> coalesce(("
-            f"SELECT id FROM pulse_executions WHERE scheduled_job_id = {p('job')}"
-            " AND status = 'failed' ORDER BY started_at DESC, id DESC LIMIT 1), '')"
-        )
-        goes = []
-        for status, cutoff in sorted(self.policy.cutoffs(self.now).items()):
-            if status in PRUNABLE:
-                params[f"cut_{status}"] = format_ts(cutoff)
-                goes.append(f"(status = '{status}' AND started_at < {p('cut_' + status)})")
-        if self.cap is not None:
-            params["cap_at"], params["cap_id"] = self.cap
-            goes.append(f"(started_at, id) < ({p('cap_at')}, {p('cap_id')})")
-        parts.append("(" + " OR ".join(goes or ["false"]) + ")")
-        self.params = params
-        return " AND ".join(parts)
+    def bound(self, status: str) -> Key | None:
+        """The key every execution of ``status`` that may go is older than; None when none of
+        this status may go."""
+        out: Key | None = None
+        cutoff = self.cutoffs.get(status)
+        if cutoff is not None:
+            out = (cutoff, "")  # started before the cutoff, whatever the id
+        if self.cap is not None and (out is None or self.cap > out):
+            out = self.cap
+        if out is not None and self.floor is not None and self.floor < out:
+            out = self.floor
+        return out
 
 
-def victims_query(bounds: Bounds, p: Param) -> str:
-    """A batch of ``limit`` executions to delete, oldest first."""
-    return (
-        f"SELECT id FROM pulse_executions WHERE {bounds.where(p)}"
-        f" ORDER BY started_at, id LIMIT {p('limit')}"
-    )
+@dataclass(slots=True)
+class Plan:
+    """What a prune applies: the rules of each job that may lose anything."""
+
+    jobs: dict[str, JobRules] = field(default_factory=dict)
+
+    def bounds(self) -> dict[str, Key]:
+        """Per status, the key every execution of that status that may go is older than."""
+        out: dict[str, Key] = {}
+        for status in PRUNABLE:
+            keys = [b for rules in self.jobs.values() if (b := rules.bound(status)) is not None]
+            if keys:
+                out[status] = max(keys)
+        return out
+
+    def victims(self, status: str, rows: Iterable[tuple[str, str, str]]) -> list[tuple[str, str]]:
+        """Of ``rows`` (job, started_at, id) of one status, the (job, id) of those that go, the
+        jobs' latest failures not excluded yet."""
+        out = []
+        for job_id, started_at, id_ in rows:
+            rules = self.jobs.get(job_id)
+            if rules is not None and rules.goes(status, started_at, id_):
+                out.append((job_id, id_))
+        return out
 
 
-def count_query(bounds: Bounds, p: Param) -> str:
-    """How many would go (a dry run)."""
-    return f"SELECT count(*) AS n FROM pulse_executions WHERE {bounds.where(p)}"
+async def plan(
+    policies: Mapping[str, RetentionPolicy],
+    now: datetime,
+    finished_counts: Callable[[], Awaitable[Mapping[str, int]]],
+    nth_newest: Callable[[str, int], Awaitable[Key | None]],
+) -> Plan:
+    """The plan of a prune: ``finished_counts()`` gives each job's finished executions,
+    ``nth_newest(job, n)`` the key of its ``n``-th newest finished one (1 = the newest)."""
+    counts = await finished_counts()
+    out = Plan()
+    for job_id, policy in policies.items():
+        finished = counts.get(job_id, 0)
+        cutoffs = {s: format_ts(t) for s, t in policy.cutoffs(now).items() if s in PRUNABLE}
+        capped = policy.keep_max is not None and finished > policy.keep_max
+        if finished <= policy.keep_min or not (cutoffs or capped):
+            continue
+        rules = JobRules(cutoffs)
+        if policy.keep_min > 0:
+            rules.floor = await nth_newest(job_id, policy.keep_min)
+            if rules.floor is None:  # fewer finished runs than the counters said: keep them
+                continue
+        if capped:
+            assert policy.keep_max is not None
+            rules.cap = await nth_newest(job_id, policy.keep_max)
+        out.jobs[job_id] = rules
+    return out
 
 
-def needs_bounds(policy: RetentionPolicy, finished: int) -> tuple[bool, bool]:
-    """Whether a job with ``finished`` finished executions needs its floor, and its cap, read;
-    (False, False) with no age rule means it loses nothing."""
-    floor = policy.keep_min > 0
-    cap = policy.keep_max is not None and finished > policy.keep_max
-    return floor, cap
+@dataclass(slots=True)
+class Batch:
+    """What one batch of the walk did."""
+
+    scanned: int  # executions read
+    last: Key  # the newest of them: the next batch starts after it
+    deleted: dict[str, int]  # per job, how many went (or would go, in a dry run)
 
 
-def prunable(policy: RetentionPolicy, finished: int, now: datetime) -> bool:
-    if finished <= policy.keep_min:
-        return False
-    return needs_bounds(policy, finished)[1] or bool(policy.cutoffs(now))
+# One batch: (status, after, bound, size) -> what it did. It reads the executions of ``status``
+# with ``after < key < bound``, oldest first, at most ``size`` of them.
+BatchFn = Callable[[str, Key, Key, int], Awaitable[Batch]]
+
+
+@dataclass(frozen=True, slots=True)
+class Pace:
+    """How a backend's prune shares the database with the scheduler."""
+
+    batch_seconds: float  # how long one batch may take
+    pause_ratio: float  # the pause after a batch: at least this times the batch's own time
+
+
+# SQLite: a batch holds the node's one writer, and every write of the scheduler queued behind it
+# waits: short batches, and at least as long again for the scheduler.
+SQLITE_PACE = Pace(batch_seconds=0.02, pause_ratio=1.5)
+# PostgreSQL: a batch holds only its own rows; what it takes from the scheduler is CPU, on the
+# server and the node.
+POSTGRES_PACE = Pace(batch_seconds=0.1, pause_ratio=0.5)
+
+
+async def walk(
+    the_plan: Plan, batch: BatchFn, *, size: int, pause: float, pace: Pace | None
+) -> dict[str, int]:
+    """Run the batches of a prune (see the module docstring); per job, how many went. Without
+    ``pace`` (a dry run, which writes nothing) batches are ``size`` long, ``pause`` apart."""
+    out: dict[str, int] = {}
+    n = size if pace is None else min(size, FIRST_BATCH)
+    for status, bound in the_plan.bounds().items():
+        after = FIRST
+        while True:
+            started = time.monotonic()
+            done = await batch(status, after, bound, n)
+            add_counts(out, done.deleted)
+            if done.scanned < n:
+                break
+            after = done.last
+            took = time.monotonic() - started
+            if pace is not None:
+                n = next_size(n, took, size, pace)
+                await asyncio.sleep(max(pause, took * pace.pause_ratio))
+            else:
+                await asyncio.sleep(pause)
+    return out
+
+
+def next_size(n: int, took: float, most: int, pace: Pace) -> int:
+    """The next batch's size after one of ``n`` took ``took`` seconds."""
+    if took > pace.batch_seconds:
+        return max(min(MIN_BATCH, most), int(n * pace.batch_seconds / took))
+    if took < pace.batch_seconds / 2:
+        return min(most, n * 2)
+    return n
 
 
 def add_counts(total: dict[str, int], more: Mapping[str, int]) -> None:
     for job_id, n in more.items():
         if n:
             total[job_id] = total.get(job_id, 0) + n
+
+
+def count_by_job(victims: Iterable[tuple[str, str]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for job_id, _ in victims:
+        out[job_id] = out.get(job_id, 0) + 1
+    return out

@@ -16,6 +16,7 @@ import asyncio
 import collections
 import contextlib
 import json
+import logging
 import queue
 import sqlite3
 import threading
@@ -75,6 +76,7 @@ from pulse.store.rows import (
 )
 
 T = TypeVar("T")
+log = logging.getLogger("pulse.store")
 Q = queries.load("sqlite.sql")
 
 # The seed's ``logs`` column gets a copy of logs up to this size when an execution finishes.
@@ -83,6 +85,8 @@ _MAX_GROUP = 1000
 _WAKE = object()  # wakes the writer for an urgent write
 _JSON_BATCH_CHARS = 256 * 1024  # log text in one batch of ends written through JSON, at most
 _VACUUM_PAGES = 1000  # free pages given back to the file system in one write
+_CHECKPOINT_SECONDS = 0.5  # how often the checkpointer copies the WAL into the database
+_BACKSTOP_CHECKPOINT_PAGES = 25_000
 
 
 def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
@@ -101,9 +105,9 @@ def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
         # loss may lose the last transactions.
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-        # Copy the WAL back into the database every ~40 MiB instead of every 4 MiB: a page
-        # written many times in between is copied once.
-        conn.execute("PRAGMA wal_autocheckpoint = 10000")
+        # The WAL is copied back into the database by a thread of its own (_Checkpointer), off
+        # the writer's path; the writer does it itself only should the WAL reach ~100 MiB.
+        conn.execute(f"PRAGMA wal_autocheckpoint = {_BACKSTOP_CHECKPOINT_PAGES}")
         # A page cache large enough for a group of writes: the default 2 MiB spills to disk and
         # reads pages back in the middle of a transaction.
         conn.execute("PRAGMA cache_size = -16384")
@@ -266,6 +270,41 @@ def _settle_all(settled: list[tuple[asyncio.Future[Any], Any, BaseException | No
             fut.set_exception(error)
 
 
+class _Checkpointer(threading.Thread):
+    """Copies the WAL back into the database file every :data:`_CHECKPOINT_SECONDS`, from a
+    connection of its own (``PRAGMA wal_checkpoint(PASSIVE)``: it never waits for the writer or
+    the readers, and they never wait for it). Left to the writer, a checkpoint of the ~40 MiB
+    it had gathered took longer than the commit that triggered it, holding up every write
+    queued behind. The writer starts the WAL over once a checkpoint has copied all of it."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(name="pulse-sqlite-checkpoint", daemon=True)
+        self._path = path
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.join()
+
+    def run(self) -> None:
+        conn: sqlite3.Connection | None = None
+        failing = False
+        while not self._stopping.wait(_CHECKPOINT_SECONDS):
+            try:
+                if conn is None:
+                    conn = sqlite3.connect(self._path, isolation_level=None, timeout=0)
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                failing = False
+            except sqlite3.Error as e:
+                # A full disk, a file gone read-only: the writer reports those where they
+                # matter; the WAL waits for the next round (or the writer's own backstop).
+                if not failing:
+                    log.warning("cannot copy the WAL into %s (will retry): %s", self._path, e)
+                failing = True
+        if conn is not None:
+            conn.close()
+
+
 class SQLiteStore(Store):
     """Store on one SQLite file (``path``), or ``:memory:``-like temporary files in tests."""
 
@@ -273,6 +312,7 @@ class SQLiteStore(Store):
         self.path = str(path)
         self._read_threads = read_threads
         self._writer: _Writer | None = None
+        self._checkpointer: _Checkpointer | None = None
         self._readers: ThreadPoolExecutor | None = None
         self._local = threading.local()
         self._reader_conns: list[sqlite3.Connection] = []
@@ -294,6 +334,8 @@ class SQLiteStore(Store):
         )
         await self._write(_migrate)
         self._version_conn = _connect(self.path, readonly=True)
+        self._checkpointer = _Checkpointer(self.path)
+        self._checkpointer.start()
 
     def read_version(self) -> int | None:
         # SQLite's data_version: a read of the WAL index in shared memory, a few microseconds,
@@ -312,6 +354,9 @@ class SQLiteStore(Store):
         if self._version_conn is not None:
             self._version_conn.close()
             self._version_conn = None
+        if self._checkpointer is not None:
+            await asyncio.to_thread(self._checkpointer.stop)
+            self._checkpointer = None
         writer, self._writer = self._writer, None
         await asyncio.to_thread(writer.stop)
         if self._readers is not None:
@@ -703,11 +748,31 @@ class SQLiteStore(Store):
         if self._pruning.locked() and not wait:
             return None
         async with self._pruning:
-            out: dict[str, int] = {}
-            for job_id, policy in policies.items():
-                pruning.add_counts(
-                    out, {job_id: await self._prune_job(job_id, policy, now, batch, pause, dry_run)}
+
+            async def counts() -> dict[str, int]:
+                rows = await self._read(lambda c: c.execute(Q["prune_finished_count"]).fetchall())
+                return {r[0]: int(r[1]) for r in rows}
+
+            async def nth(job_id: str, n: int) -> pruning.Key | None:
+                params = {"job": job_id, "offset": n - 1}
+                row = await self._read(
+                    lambda c: c.execute(Q["prune_nth_newest"], params).fetchone()
                 )
+                return None if row is None else (row[0], row[1])
+
+            plan = await pruning.plan(policies, now, counts, nth)
+
+            async def one(
+                status: str, after: pruning.Key, bound: pruning.Key, size: int
+            ) -> pruning.Batch:
+                def op(c: sqlite3.Connection) -> pruning.Batch:
+                    return _prune_batch(c, plan, status, after, bound, size, dry_run)
+
+                return await (self._read(op) if dry_run else self._write(op))
+
+            out = await pruning.walk(
+                plan, one, size=batch, pause=pause, pace=None if dry_run else pruning.SQLITE_PACE
+            )
             if out and not dry_run:
                 await self._give_back_free_pages(pause)
             return out
@@ -719,32 +784,6 @@ class SQLiteStore(Store):
             freed = await self._write(_incremental_vacuum)
             if freed < _VACUUM_PAGES:
                 return
-            await asyncio.sleep(pause)
-
-    async def _prune_job(
-        self,
-        job_id: str,
-        policy: RetentionPolicy,
-        now: datetime,
-        batch: int,
-        pause: float,
-        dry_run: bool,
-    ) -> int:
-        bounds = await self._read(lambda c: _bounds(c, job_id, policy, now))
-        if bounds is None:
-            return 0
-        p = pruning.sqlite_param
-        if dry_run:
-            query = pruning.count_query(bounds, p)
-            return await self._read(lambda c: int(c.execute(query, bounds.params).fetchone()[0]))
-        query = pruning.victims_query(bounds, p)
-        params = dict(bounds.params, limit=batch)
-        total = 0
-        while True:
-            deleted, picked = await self._write(lambda c: _delete_batch(c, query, params))
-            total += deleted
-            if picked < batch:
-                return total
             await asyncio.sleep(pause)
 
     async def record_prune(self, report: PruneReport) -> None:
@@ -914,30 +953,6 @@ class _Ends:
         return out
 
 
-def _bounds(
-    c: sqlite3.Connection, job_id: str, policy: RetentionPolicy, now: datetime
-) -> pruning.Bounds | None:
-    """What a job's prune must respect, or None when the job loses nothing."""
-    p = pruning.sqlite_param
-    finished = int(c.execute(pruning.finished_count_query(p), {"job": job_id}).fetchone()[0])
-    if not pruning.prunable(policy, finished, now):
-        return None
-    bounds = pruning.Bounds(job_id, policy, now)
-    need_floor, need_cap = pruning.needs_bounds(policy, finished)
-    nth = pruning.nth_newest_query(p)
-    if need_floor:
-        row = c.execute(nth, {"job": job_id, "offset": policy.keep_min - 1}).fetchone()
-        if row is None:
-            return None
-        bounds.floor = (row[0], row[1])
-    if need_cap:
-        assert policy.keep_max is not None
-        row = c.execute(nth, {"job": job_id, "offset": policy.keep_max - 1}).fetchone()
-        if row is not None:
-            bounds.cap = (row[0], row[1])
-    return bounds
-
-
 def _incremental_vacuum(c: sqlite3.Connection) -> int:
     """Give up to ``_VACUUM_PAGES`` free pages back; returns how many went (0 on a file
     without incremental auto-vacuum)."""
@@ -952,14 +967,41 @@ def _incremental_vacuum(c: sqlite3.Connection) -> int:
     return pages
 
 
-def _delete_batch(c: sqlite3.Connection, query: str, params: dict[str, Any]) -> tuple[int, int]:
-    """Delete one batch of a prune with its logs: (how many deleted, how many were picked)."""
-    ids = _json([r[0] for r in c.execute(query, params).fetchall()])
-    picked = len(json.loads(ids))
-    if not picked:
-        return 0, 0
-    c.execute(Q["delete_logs_among"], {"ids": ids})
-    return c.execute(Q["delete_finished_among"], {"ids": ids}).rowcount, picked
+def _prune_batch(
+    c: sqlite3.Connection,
+    plan: pruning.Plan,
+    status: str,
+    after: pruning.Key,
+    bound: pruning.Key,
+    size: int,
+    dry_run: bool,
+) -> pruning.Batch:
+    """One batch of a prune's walk (see :mod:`pulse.store.pruning`), in one transaction: what
+    it read, and per job what went (or would go)."""
+    params = {
+        "status": status,
+        "after_at": after[0],
+        "after_id": after[1],
+        "bound_at": bound[0],
+        "bound_id": bound[1],
+        "limit": size,
+    }
+    rows = c.execute(Q["prune_scan"], params).fetchall()
+    if not rows:
+        return pruning.Batch(0, after, {})
+    rowids = {r[1]: r[0] for r in rows}
+    victims = plan.victims(status, ((r[2], r[3], r[1]) for r in rows))
+    if victims and status == "failed":
+        jobs = _json(sorted({job_id for job_id, _ in victims}))
+        latest = {r[0] for r in c.execute(Q["prune_latest_failures"], {"jobs": jobs})}
+        victims = [v for v in victims if v[1] not in latest]
+    if victims and not dry_run:
+        ids = _json([id_ for _, id_ in victims])
+        c.execute(Q["delete_logs_among"], {"ids": ids})
+        # One transaction: nothing else wrote between the read and the delete.
+        c.execute(Q["prune_delete"], {"rowids": _json([rowids[i] for _, i in victims])})
+    last = rows[-1]
+    return pruning.Batch(len(rows), (last[3], last[1]), pruning.count_by_job(victims))
 
 
 def _json(value: Any) -> str:

@@ -426,8 +426,40 @@ SELECT value FROM pulse_settings WHERE key = %(key)s;
 INSERT INTO pulse_settings (key, value, updated_at) VALUES (%(key)s, %(value)s, %(now)s)
 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at;
 
--- name: delete_logs_among
-DELETE FROM pulse_execution_logs WHERE execution_id = ANY(%(ids)s);
+-- name: prune_finished_count
+SELECT scheduled_job_id, sum(n) AS n FROM pulse_execution_counts
+WHERE status IN ('completed', 'failed') GROUP BY scheduled_job_id;
+
+-- name: prune_nth_newest
+SELECT started_at, id FROM pulse_executions
+WHERE scheduled_job_id = %(job)s AND status IN ('completed', 'failed')
+ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET %(offset)s;
+
+-- name: prune_scan
+-- The next executions of one status in a prune's walk, oldest first: a range of
+-- idx_pulse_executions_status_started.
+SELECT id, scheduled_job_id, started_at FROM pulse_executions
+WHERE status = %(status)s AND (started_at, id) > (%(after_at)s, %(after_id)s)
+  AND (started_at, id) < (%(bound_at)s, %(bound_id)s)
+ORDER BY status, started_at, id LIMIT %(limit)s;
+
+-- name: prune_latest_failures
+SELECT (SELECT e.id FROM pulse_executions AS e
+        WHERE e.scheduled_job_id = j AND e.status = 'failed'
+        ORDER BY e.started_at DESC, e.id DESC LIMIT 1) AS id
+FROM unnest(%(jobs)s::text[]) AS j;
+
+-- name: prune_delete
+-- A batch's executions with their logs, in one statement; a row another transaction deleted
+-- meanwhile (a job deleted) is not counted.
+WITH logs AS (
+    DELETE FROM pulse_execution_logs WHERE execution_id = ANY(%(ids)s)
+), gone AS (
+    DELETE FROM pulse_executions
+    WHERE id = ANY(%(ids)s) AND status IN ('completed', 'failed')
+    RETURNING scheduled_job_id
+)
+SELECT scheduled_job_id, count(*) AS n FROM gone GROUP BY scheduled_job_id;
 
 -- name: insert_prune
 INSERT INTO pulse_prunes (started_at, finished_at, node_id, trigger, deleted, report)

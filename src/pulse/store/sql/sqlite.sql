@@ -347,11 +347,32 @@ ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.up
 -- name: delete_logs_among
 DELETE FROM pulse_execution_logs WHERE execution_id IN (SELECT value FROM json_each(:ids));
 
--- name: delete_finished_among
--- "+status": look the batch up by id; without statistics SQLite would otherwise walk the status
--- index through every finished execution, on every batch.
+-- name: prune_finished_count
+SELECT scheduled_job_id, sum(n) AS n FROM pulse_execution_counts
+WHERE status IN ('completed', 'failed') GROUP BY scheduled_job_id;
+
+-- name: prune_nth_newest
+SELECT started_at, id FROM pulse_executions INDEXED BY idx_pulse_executions_job_started
+WHERE scheduled_job_id = :job AND +status IN ('completed', 'failed')
+ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET :offset;
+
+-- name: prune_scan
+-- The next executions of one status in a prune's walk, oldest first: a range of
+-- idx_pulse_executions_status_started.
+SELECT rowid, id, scheduled_job_id, started_at FROM pulse_executions
+WHERE status = :status AND (started_at, id) > (:after_at, :after_id)
+  AND (started_at, id) < (:bound_at, :bound_id)
+ORDER BY status, started_at, id LIMIT :limit;
+
+-- name: prune_latest_failures
+SELECT (SELECT e.id FROM pulse_executions AS e INDEXED BY idx_pulse_executions_job_status_started
+        WHERE e.scheduled_job_id = j.value AND e.status = 'failed'
+        ORDER BY e.started_at DESC, e.id DESC LIMIT 1) AS id
+FROM json_each(:jobs) AS j;
+
+-- name: prune_delete
 DELETE FROM pulse_executions
-WHERE id IN (SELECT value FROM json_each(:ids)) AND +status IN ('completed', 'failed');
+WHERE rowid IN (SELECT value FROM json_each(:rowids)) AND +status IN ('completed', 'failed');
 
 -- name: insert_prune
 INSERT INTO pulse_prunes (started_at, finished_at, node_id, trigger, deleted, report)
