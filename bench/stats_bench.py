@@ -66,6 +66,7 @@ from retention_bench import (
     pulse_serve,
     settings_kwargs,
     spread_slots,
+    sql_exec,
     sql_rows,
     table,
 )
@@ -99,11 +100,20 @@ async def rollups(db: Database, mode: str, histories: list[History]) -> dict[str
     return {k: round(v, 1) for k, v in out.items()}
 
 
-async def timed(fn: Callable[[], Awaitable[Any]], n: int, warm: int = 5) -> dict[str, float]:
+async def timed(
+    fn: Callable[[], Awaitable[Any]],
+    n: int,
+    warm: int = 5,
+    before: Callable[[], None] | None = None,
+) -> dict[str, float]:
+    """``fn``'s time over ``n`` calls after ``warm`` ones; ``before`` (untimed) runs before each
+    timed call."""
     for _ in range(warm):
         await fn()
     times = []
     for _ in range(n):
+        if before is not None:
+            before()
         t = time.perf_counter()
         await fn()
         times.append((time.perf_counter() - t) * 1000)
@@ -189,17 +199,20 @@ async def run_queries(
 
                     return get
 
-                for days in (1, 30, 90):
-                    http[f"GET /jobs/{{id}}/stats?days={days}"] = await timed(
-                        getter(f"/jobs/{big}/stats", {"days": days}), samples
+                # Each request twice: with nothing written since the last (SQLite then sends the
+                # answer it kept; PostgreSQL computes it every time), and with a write just
+                # before each request, as while runs are recorded: every answer computed.
+                for label, before in (("", None), (", after a write", lambda: touch(db))):
+                    for days in (1, 30, 90):
+                        http[f"GET /jobs/{{id}}/stats?days={days}{label}"] = await timed(
+                            getter(f"/jobs/{big}/stats", {"days": days}), samples, before=before
+                        )
+                    http[f"GET /stats (days=1){label}"] = await timed(
+                        getter("/stats", {}), max(10, samples // 5), before=before
                     )
-                # Slow on SQLite (see docs/benchmarks.md): fewer samples keep the run bounded.
-                http["GET /stats (days=1)"] = await timed(
-                    getter("/stats", {}), max(10, samples // 5)
-                )
-                http["GET /stats/jobs (days=7)"] = await timed(
-                    getter("/stats/jobs", {}), max(10, samples // 8)
-                )
+                    http[f"GET /stats/jobs (days=7){label}"] = await timed(
+                        getter("/stats/jobs", {}), max(10, samples // 8), before=before
+                    )
                 r = await client.get(f"/jobs/{big}/stats", params={"days": 90})
                 seen = r.json().get("total")
     return {
@@ -214,6 +227,17 @@ async def run_queries(
         "http": http,
         "load": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+def touch(db: Database) -> None:
+    """One write to the database (a setting Pulse does not read), from outside the node."""
+    sql_exec(
+        db,
+        "INSERT INTO pulse_settings (key, value, updated_at) VALUES ('bench.touch', '1', '-')"
+        " ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(pulse_settings.value AS INTEGER) + 1"
+        " AS TEXT)",  # a new value: SQLite commits nothing when a row is written unchanged
+        [[]],
+    )
 
 
 # -- roll-up cost ------------------------------------------------------------------------------

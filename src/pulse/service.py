@@ -16,6 +16,7 @@ Reads go through the service too, so that its callers need to know nothing of th
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -278,30 +279,37 @@ class JobService:
         """The same across all jobs, with what needs a look: the jobs failing most, the
         slowest, the latest failures, and what runs now."""
         window = Window.last(_days(days), self.clock.now())
-        by_start = await self.store.stats(None, window.period, window.start)
-        by_job = await self.store.stats_by_job(window.period, window.start)
-        jobs = {j.id: j for j in await self.store.list_jobs()}
-        by_job = {job_id: r for job_id, r in by_job.items() if job_id in jobs}
+        # Independent reads, side by side (the store's reader threads or pooled connections).
+        by_start, by_job, names, failures, running = await asyncio.gather(
+            self.store.stats(None, window.period, window.start),
+            self.store.stats_by_job(window.period, window.start),
+            self.store.job_names(),
+            self.store.latest_failures(window.start, LATEST_FAILURES),
+            self.store.running_executions(),
+        )
+        by_job = {job_id: r for job_id, r in by_job.items() if job_id in names}
         failing = sorted(
             (item for item in by_job.items() if item[1].failed),
-            key=lambda item: (-item[1].failed, -(item[1].total), jobs[item[0]].name),
+            key=lambda item: (-item[1].failed, -(item[1].total), names[item[0]]),
         )[:TOP]
         slowest = sorted(
             by_job.items(),
-            key=lambda item: (-(item[1].total_ms / max(item[1].total, 1)), jobs[item[0]].name),
+            key=lambda item: (-(item[1].total_ms / max(item[1].total, 1)), names[item[0]]),
         )[:TOP]
+        slow_reads = await asyncio.gather(
+            *(self.store.stats(job_id, window.period, window.start) for job_id, _ in slowest)
+        )
         slow_stats = {
-            job_id: merged((await self.store.stats(job_id, window.period, window.start)).values())
-            for job_id, _ in slowest
+            job_id: merged(read.values())
+            for (job_id, _), read in zip(slowest, slow_reads, strict=True)
         }
-        failures = await self.store.latest_failures(window.start, LATEST_FAILURES)
         return {
             **_totals(window, by_start),
-            "running": await self.store.running_executions(),
+            "running": running,
             "failing": [
                 {
                     "job_id": job_id,
-                    "name": jobs[job_id].name,
+                    "name": names[job_id],
                     "failed": r.failed,
                     "total": r.total,
                     "success_rate": r.success_rate,
@@ -311,7 +319,7 @@ class JobService:
             "slowest": [
                 {
                     "job_id": job_id,
-                    "name": jobs[job_id].name,
+                    "name": names[job_id],
                     "p95_ms": slow_stats[job_id].percentile(0.95),
                     "max_ms": r.max_ms,
                     "total": r.total,
@@ -322,9 +330,7 @@ class JobService:
                 {
                     "id": e.id,
                     "scheduled_job_id": e.scheduled_job_id,
-                    "job_name": jobs[e.scheduled_job_id].name
-                    if e.scheduled_job_id in jobs
-                    else None,
+                    "job_name": names.get(e.scheduled_job_id),
                     "started_at": e.started_at,
                     "duration_ms": e.duration_ms,
                     "error_message": e.error_message,
@@ -337,19 +343,22 @@ class JobService:
         """Per job: its runs of the last ``days`` days and the outcomes of its latest
         finished runs (oldest first), for the jobs list."""
         window = Window.last(_days(days), self.clock.now())
-        by_job = await self.store.stats_by_job(window.period, window.start)
-        recent = await self.store.recent_outcomes(RECENT_OUTCOMES)
+        by_job, recent, names = await asyncio.gather(
+            self.store.stats_by_job(window.period, window.start),
+            self.store.recent_outcomes(RECENT_OUTCOMES),
+            self.store.job_names(),
+        )
         out = []
-        for job in await self.store.list_jobs():
-            r = by_job.get(job.id) or Rollup()
+        for job_id in names:
+            r = by_job.get(job_id) or Rollup()
             out.append(
                 {
-                    "job_id": job.id,
+                    "job_id": job_id,
                     "total": r.total,
                     "completed": r.completed,
                     "failed": r.failed,
                     "success_rate": r.success_rate,
-                    "recent": recent.get(job.id, []),
+                    "recent": recent.get(job_id, []),
                 }
             )
         return {"days": window.days, "jobs": out}

@@ -223,6 +223,17 @@ async def test_recent_outcomes_are_each_jobs_last_finished_statuses_oldest_first
     assert (await store.recent_outcomes(10))[busy] == statuses
 
 
+async def test_job_names_are_every_job_in_the_order_of_the_jobs_list(store: Store) -> None:
+    for name in ("beta", "alpha", "gamma", "alpha"):
+        await store.create_job(b.job(name=name))
+
+    names = await store.job_names()
+
+    assert names == {j.id: j.name for j in await store.list_jobs()}
+    assert list(names) == [j.id for j in await store.list_jobs()]
+    assert sorted(names.values()) == ["alpha", "alpha", "beta", "gamma"]
+
+
 # -- the roll-ups against the raw history, over random histories ----------------------------------
 
 HISTORIES = st.lists(

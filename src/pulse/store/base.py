@@ -140,6 +140,11 @@ class Store(ABC):
         filled: workers need the definitions only."""
 
     @abstractmethod
+    async def job_names(self) -> dict[str, str]:
+        """Every job's name by its id, in :meth:`list_jobs`'s order (for summaries over all
+        jobs, which need no more of them)."""
+
+    @abstractmethod
     async def list_jobs(self) -> list[Job]:
         """Every job, ordered by name then id, with the last execution's status and duration."""
 

@@ -56,6 +56,7 @@ from pulse.store.base import (
     fire_rounds,
 )
 from pulse.store.rows import (
+    STATUSES,
     chunk_from,
     execution_from,
     execution_row,
@@ -400,6 +401,9 @@ class PostgresStore(Store):
         if not ids:
             return {}
         return {r["id"]: job_from(r) for r in await self._all(Q["get_jobs"], {"ids": ids})}
+
+    async def job_names(self) -> dict[str, str]:
+        return {r["id"]: r["name"] for r in await self._all(Q["job_names"])}
 
     async def list_jobs(self) -> list[Job]:
         return [job_from(r) for r in await self._all(Q["list_jobs"])]
@@ -753,9 +757,7 @@ class PostgresStore(Store):
     async def recent_outcomes(self, per_job: int) -> dict[str, list[ExecutionStatus]]:
         rows = await self._all(Q["recent_outcomes"], {"limit": per_job})
         return {
-            r["job_id"]: [ExecutionStatus(s) for s in reversed(r["recent"])]
-            for r in rows
-            if r["recent"]
+            r["job_id"]: [STATUSES[s] for s in reversed(r["recent"])] for r in rows if r["recent"]
         }
 
     # -- cancel, re-run, retries ----------------------------------------------------------------

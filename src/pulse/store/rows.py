@@ -25,6 +25,9 @@ from pulse.models import (
 )
 from pulse.stats import Rollup
 
+# A status by its stored text: a dict lookup costs a tenth of calling the enum.
+STATUSES = {s.value: s for s in ExecutionStatus}
+
 
 def ts(value: datetime | None) -> str | None:
     return None if value is None else format_ts(value)
@@ -106,7 +109,7 @@ def job_from(row: Mapping[str, Any]) -> Job:
         retry_backoff_seconds=row["retry_backoff_seconds"],
         created_at=created,
         updated_at=updated,
-        last_status=None if row["last_status"] is None else ExecutionStatus(row["last_status"]),
+        last_status=None if row["last_status"] is None else STATUSES[row["last_status"]],
         last_duration_ms=row["last_duration_ms"],
     )
 
@@ -209,7 +212,7 @@ def execution_from(row: Mapping[str, Any]) -> Execution:
         id=row["id"],
         scheduled_job_id=row["scheduled_job_id"],
         async_job_id=row["async_job_id"],
-        status=ExecutionStatus(row["status"]),
+        status=STATUSES[row["status"]],
         started_at=started,
         completed_at=dt(row["completed_at"]),
         duration_ms=row["duration_ms"],
@@ -250,12 +253,16 @@ def rollup_from(row: Mapping[str, Any]) -> Rollup:
 def rollups_from(
     rows: Iterable[Mapping[str, Any]], buckets: Iterable[Mapping[str, Any]]
 ) -> dict[datetime, Rollup]:
-    """Roll-ups by period start, from their rows and their histograms' rows."""
-    out: dict[datetime, Rollup] = {}
+    """Roll-ups by period start, from their rows and their histograms (a row per period: its
+    buckets and their counts, as two arrays, or two JSON arrays on SQLite)."""
+    by_text: dict[str, Rollup] = {}
     for row in rows:
-        out[parse_ts(row["start"])] = rollup_from(row)
+        by_text[row["start"]] = rollup_from(row)
     for row in buckets:
-        r = out.get(parse_ts(row["start"]))
+        r = by_text.get(row["start"])
         if r is not None:
-            r.buckets[int(row["bucket"])] = int(row["n"])
-    return out
+            b, n = row["buckets"], row["ns"]
+            if isinstance(b, str):
+                b, n = json.loads(b), json.loads(n)
+            r.buckets = dict(zip(map(int, b), map(int, n), strict=True))
+    return {parse_ts(start): r for start, r in by_text.items()}

@@ -62,6 +62,7 @@ from pulse.store.base import (
     fire_rounds,
 )
 from pulse.store.rows import (
+    STATUSES,
     chunk_from,
     execution_from,
     execution_row,
@@ -411,6 +412,10 @@ class SQLiteStore(Store):
         params = {"ids": _json(ids)}
         rows = await self._read(lambda c: c.execute(Q["get_jobs"], params).fetchall())
         return {r["id"]: job_from(r) for r in rows}
+
+    async def job_names(self) -> dict[str, str]:
+        rows = await self._read(lambda c: c.execute(Q["job_names"]).fetchall())
+        return {r[0]: r[1] for r in rows}
 
     async def list_jobs(self) -> list[Job]:
         rows = await self._read(lambda c: c.execute(Q["list_jobs"]).fetchall())
@@ -851,7 +856,7 @@ class SQLiteStore(Store):
         for r in rows:
             statuses = json.loads(r["recent"] or "[]")
             if statuses:
-                out[r["job_id"]] = [ExecutionStatus(s) for s in reversed(statuses)]
+                out[r["job_id"]] = [STATUSES[s] for s in reversed(statuses)]
         return out
 
     # -- cancel, re-run, retries ----------------------------------------------------------------

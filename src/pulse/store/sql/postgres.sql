@@ -16,6 +16,9 @@ SELECT j.*, NULL AS last_status, NULL::integer AS last_duration_ms
 FROM scheduled_jobs j
 WHERE j.id = ANY(%(ids)s);
 
+-- name: job_names
+SELECT id, name FROM scheduled_jobs ORDER BY name, id;
+
 -- name: list_jobs
 SELECT j.*, e.status AS last_status, e.duration_ms AS last_duration_ms
 FROM scheduled_jobs j LEFT JOIN pulse_executions e ON e.id = j.last_execution_id
@@ -473,8 +476,11 @@ SELECT start, completed, failed, total_ms, min_ms, max_ms FROM pulse_stats
 WHERE scheduled_job_id = %(job)s AND period = %(period)s AND start >= %(since)s;
 
 -- name: stat_durations_of_job
-SELECT start, bucket, n FROM pulse_stats_durations
-WHERE scheduled_job_id = %(job)s AND period = %(period)s AND start >= %(since)s;
+-- A period's histogram as one row (two arrays: buckets, counts): a 90-day window is then 90
+-- rows instead of ~5,000.
+SELECT start, array_agg(bucket) AS buckets, array_agg(n) AS ns FROM pulse_stats_durations
+WHERE scheduled_job_id = %(job)s AND period = %(period)s AND start >= %(since)s
+GROUP BY start;
 
 -- name: stats_of_all
 SELECT start, sum(completed) AS completed, sum(failed) AS failed, sum(total_ms) AS total_ms,
@@ -483,9 +489,11 @@ FROM pulse_stats WHERE period = %(period)s AND start >= %(since)s
 GROUP BY start;
 
 -- name: stat_durations_of_all
-SELECT start, bucket, sum(n) AS n FROM pulse_stats_durations
-WHERE period = %(period)s AND start >= %(since)s
-GROUP BY start, bucket;
+SELECT start, array_agg(bucket) AS buckets, array_agg(n) AS ns FROM (
+    SELECT start, bucket, sum(n)::bigint AS n FROM pulse_stats_durations
+    WHERE period = %(period)s AND start >= %(since)s
+    GROUP BY start, bucket
+) AS b GROUP BY start;
 
 -- name: stats_by_job
 SELECT scheduled_job_id, sum(completed) AS completed, sum(failed) AS failed,
@@ -514,14 +522,22 @@ ORDER BY started_at DESC, id DESC
 LIMIT %(limit)s;
 
 -- name: recent_outcomes
--- Newest first; one short index range per job.
+-- Newest first. Per job, the newest completed and the newest failed runs are each a short
+-- backward range of idx_pulse_executions_job_status_started; the newest of both are kept.
 SELECT j.id AS job_id, r.recent
 FROM scheduled_jobs j
 CROSS JOIN LATERAL (
-    SELECT array_agg(status) AS recent FROM (
-        SELECT e.status FROM pulse_executions e
-        WHERE e.scheduled_job_id = j.id AND e.status IN ('completed', 'failed')
-        ORDER BY e.started_at DESC, e.id DESC
+    SELECT array_agg(status ORDER BY started_at DESC, id DESC) AS recent FROM (
+        SELECT status, started_at, id FROM (
+            (SELECT e.status, e.started_at, e.id FROM pulse_executions e
+             WHERE e.scheduled_job_id = j.id AND e.status = 'completed'
+             ORDER BY e.started_at DESC, e.id DESC LIMIT %(limit)s)
+            UNION ALL
+            (SELECT e.status, e.started_at, e.id FROM pulse_executions e
+             WHERE e.scheduled_job_id = j.id AND e.status = 'failed'
+             ORDER BY e.started_at DESC, e.id DESC LIMIT %(limit)s)
+        ) AS both_kinds
+        ORDER BY started_at DESC, id DESC
         LIMIT %(limit)s
     ) AS last
 ) AS r;
