@@ -147,45 +147,33 @@ def _due_slots(rows: list[DictRow]) -> list[DueSlot]:
 
 async def _pg_prune_batch(
     conn: Connection,
-    plan: pruning.Plan,
+    rules: str,
     status: str,
     after: pruning.Key,
     bound: pruning.Key,
     size: int,
     dry_run: bool,
 ) -> pruning.Batch:
-    """One batch of a prune's walk (see :mod:`pulse.store.pruning`), in the caller's
-    transaction: what it read, and per job what went (or would go)."""
+    """One batch of a prune's walk (see :mod:`pulse.store.pruning`), in one statement: what
+    it read, and per job what went (or would go). The rules are applied on the server, in its
+    own collation: the node only hands them over and reads the counts."""
     params = {
+        "rules": rules,
         "status": status,
         "after_at": after[0],
         "after_id": after[1],
         "bound_at": bound[0],
         "bound_id": bound[1],
         "limit": size,
+        "dry_run": dry_run,
     }
-    cur = await conn.execute(Q["prune_scan"], params)
-    rows = await cur.fetchall()
-    if not rows:
-        return pruning.Batch(0, after, {})
-    victims = plan.victims(
-        status, ((r["scheduled_job_id"], r["started_at"], r["id"]) for r in rows)
-    )
-    if victims and status == "failed":
-        jobs = sorted({job_id for job_id, _ in victims})
-        cur = await conn.execute(Q["prune_latest_failures"], {"jobs": jobs})
-        latest = {r["id"] for r in await cur.fetchall()}
-        victims = [v for v in victims if v[1] not in latest]
-    last = rows[-1]
-    done = pruning.Batch(len(rows), (last["started_at"], last["id"]), {})
-    if not victims:
-        return done
-    if dry_run:
-        done.deleted = pruning.count_by_job(victims)
-        return done
-    cur = await conn.execute(Q["prune_delete"], {"ids": [id_ for _, id_ in victims]})
-    done.deleted = {r["scheduled_job_id"]: int(r["n"]) for r in await cur.fetchall()}
-    return done
+    cur = await conn.execute(Q["prune_batch"], params)
+    row = await cur.fetchone()
+    assert row is not None
+    if not row["scanned"]:
+        return pruning.Batch(False, after, {})
+    deleted = {job: int(n) for job, n in (row["deleted"] or {}).items()}
+    return pruning.Batch(row["scanned"] == size, (row["last_at"], row["last_id"]), deleted)
 
 
 def _ends_params(ends: Sequence[ExecutionEnd]) -> dict[str, str]:
@@ -688,13 +676,14 @@ class PostgresStore(Store):
 
                 plan = await pruning.plan(policies, now, counts, nth)
 
+                rules = {status: json.dumps(plan.rules(status)) for status in plan.bounds()}
+
                 async def one(
                     status: str, after: pruning.Key, bound: pruning.Key, size: int
                 ) -> pruning.Batch:
-                    async with conn.transaction():
-                        return await _pg_prune_batch(
-                            conn, plan, status, after, bound, size, dry_run
-                        )
+                    return await _pg_prune_batch(
+                        conn, rules[status], status, after, bound, size, dry_run
+                    )
 
                 return await pruning.walk(
                     plan,

@@ -9,12 +9,14 @@
 2. **The walk**: per status, the executions of that status are read oldest first along
    ``idx_pulse_executions_status_started`` (status, started_at, id), from a cursor up to that
    key, ``size`` at a time; a batch deletes, in one transaction with their logs, those the
-   job's rules let go (:meth:`JobRules.goes`), never the job's latest failure (read anew by the
-   batch, in its transaction: a run that fails while the prune goes on becomes the latest
-   failure and stays). Walking in time order across all jobs deletes neighbours: each page of
-   the table and of the indexes ordered by time is written once for many rows, where a walk
-   job by job (a job's rows lying among the 99 other jobs') wrote one page per row. A row that
-   stays is read once, and the cursor moves past it.
+   job's rules let go, never the job's latest failure (read anew by the batch, in its
+   transaction: a run that fails while the prune goes on becomes the latest failure and
+   stays). The rules (:meth:`Plan.rules`) are applied in SQL, by the database: a row goes
+   when it is older than the job's floor, and it started before the job's cutoff for its
+   status or it is older than the job's cap. Walking in time order across all jobs deletes
+   neighbours: each page of the table and of the indexes ordered by time is written once for
+   many rows, where a walk job by job (a job's rows lying among the 99 other jobs') wrote one
+   page per row; and the cursor moves past the rows that stay.
 3. **The pace** (:class:`Pace`, one per backend): batches are sized by time, not count: one
    that took longer than the backend's ``batch_seconds`` makes the next smaller, one well under
    it the next larger (never over the ``batch`` asked for); and the pause after a batch is in
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -47,17 +49,6 @@ class JobRules:
     cutoffs: dict[str, str]  # per status: executions started before this go (format_ts)
     floor: Key | None = None  # this run and newer ones stay (keep_min)
     cap: Key | None = None  # runs older than this one are past keep_max
-
-    def goes(self, status: str, started_at: str, id_: str) -> bool:
-        """Whether a finished execution of this status and key goes (its being the job's latest
-        failure aside)."""
-        key = (started_at, id_)
-        if self.floor is not None and key >= self.floor:
-            return False
-        cutoff = self.cutoffs.get(status)
-        if cutoff is not None and started_at < cutoff:
-            return True
-        return self.cap is not None and key < self.cap
 
     def bound(self, status: str) -> Key | None:
         """The key every execution of ``status`` that may go is older than; None when none of
@@ -88,14 +79,25 @@ class Plan:
                 out[status] = max(keys)
         return out
 
-    def victims(self, status: str, rows: Iterable[tuple[str, str, str]]) -> list[tuple[str, str]]:
-        """Of ``rows`` (job, started_at, id) of one status, the (job, id) of those that go, the
-        jobs' latest failures not excluded yet."""
-        out = []
-        for job_id, started_at, id_ in rows:
-            rules = self.jobs.get(job_id)
-            if rules is not None and rules.goes(status, started_at, id_):
-                out.append((job_id, id_))
+    def rules(self, status: str) -> list[dict[str, str | None]]:
+        """The rules of the jobs that may lose executions of ``status``, as a backend applies
+        them in SQL: per job its cutoff for the status, its floor and its cap (see the module
+        docstring)."""
+        out: list[dict[str, str | None]] = []
+        for job_id, rules in self.jobs.items():
+            if rules.bound(status) is None:
+                continue
+            floor, cap = rules.floor or (None, None), rules.cap or (None, None)
+            out.append(
+                {
+                    "job": job_id,
+                    "cut": rules.cutoffs.get(status),
+                    "floor_at": floor[0],
+                    "floor_id": floor[1],
+                    "cap_at": cap[0],
+                    "cap_id": cap[1],
+                }
+            )
         return out
 
 
@@ -131,8 +133,8 @@ async def plan(
 class Batch:
     """What one batch of the walk did."""
 
-    scanned: int  # executions read
-    last: Key  # the newest of them: the next batch starts after it
+    full: bool  # whether it read all it could (else the walk of this status is done)
+    last: Key  # the newest key it covered: the next batch starts after it
     deleted: dict[str, int]  # per job, how many went (or would go, in a dry run)
 
 
@@ -170,7 +172,7 @@ async def walk(
             started = time.monotonic()
             done = await batch(status, after, bound, n)
             add_counts(out, done.deleted)
-            if done.scanned < n:
+            if not done.full:
                 break
             after = done.last
             took = time.monotonic() - started
@@ -195,10 +197,3 @@ def add_counts(total: dict[str, int], more: Mapping[str, int]) -> None:
     for job_id, n in more.items():
         if n:
             total[job_id] = total.get(job_id, 0) + n
-
-
-def count_by_job(victims: Iterable[tuple[str, str]]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for job_id, _ in victims:
-        out[job_id] = out.get(job_id, 0) + 1
-    return out

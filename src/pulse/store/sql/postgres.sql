@@ -438,31 +438,48 @@ SELECT started_at, id FROM pulse_executions
 WHERE scheduled_job_id = %(job)s AND status IN ('completed', 'failed')
 ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET %(offset)s;
 
--- name: prune_scan
--- The next executions of one status in a prune's walk, oldest first: a range of
--- idx_pulse_executions_status_started.
-SELECT id, scheduled_job_id, started_at FROM pulse_executions
-WHERE status = %(status)s AND (started_at, id) > (%(after_at)s, %(after_id)s)
-  AND (started_at, id) < (%(bound_at)s, %(bound_id)s)
-ORDER BY status, started_at, id LIMIT %(limit)s;
-
--- name: prune_latest_failures
-SELECT (SELECT e.id FROM pulse_executions AS e
-        WHERE e.scheduled_job_id = j AND e.status = 'failed'
-        ORDER BY e.started_at DESC, e.id DESC LIMIT 1) AS id
-FROM unnest(%(jobs)s::text[]) AS j;
-
--- name: prune_delete
--- A batch's executions with their logs, in one statement; a row another transaction deleted
--- meanwhile (a job deleted) is not counted.
-WITH logs AS (
-    DELETE FROM pulse_execution_logs WHERE execution_id = ANY(%(ids)s)
+-- name: prune_batch
+-- One batch of a prune's walk (pulse.store.pruning), whole on the server: the next executions
+-- of one status, oldest first (a range of idx_pulse_executions_status_started); of those, the
+-- ones their job's rules (a JSON array, one object per job) let go, never a job's latest
+-- failure; deleted with their logs. Answers how many were read, the last one's key, and how
+-- many went per job (a row another transaction deleted meanwhile, a job's, is not counted).
+WITH rules AS (
+    SELECT * FROM jsonb_to_recordset(%(rules)s::jsonb)
+        AS r(job text, cut text, floor_at text, floor_id text, cap_at text, cap_id text)
+), scan AS (
+    SELECT id, scheduled_job_id, started_at FROM pulse_executions
+    WHERE status = %(status)s AND (started_at, id) > (%(after_at)s, %(after_id)s)
+      AND (started_at, id) < (%(bound_at)s, %(bound_id)s)
+    ORDER BY status, started_at, id LIMIT %(limit)s
+), victims AS (
+    SELECT s.id FROM scan AS s JOIN rules AS r ON r.job = s.scheduled_job_id
+    WHERE (r.floor_at IS NULL OR (s.started_at, s.id) < (r.floor_at, r.floor_id))
+      AND ((r.cut IS NOT NULL AND s.started_at < r.cut)
+           OR (r.cap_at IS NOT NULL AND (s.started_at, s.id) < (r.cap_at, r.cap_id)))
+      AND (%(status)s <> 'failed' OR s.id <> (
+          SELECT f.id FROM pulse_executions AS f
+          WHERE f.scheduled_job_id = s.scheduled_job_id AND f.status = 'failed'
+          ORDER BY f.started_at DESC, f.id DESC LIMIT 1))
+), logs AS (
+    DELETE FROM pulse_execution_logs WHERE execution_id IN (SELECT id FROM victims)
+        AND NOT %(dry_run)s
 ), gone AS (
     DELETE FROM pulse_executions
-    WHERE id = ANY(%(ids)s) AND status IN ('completed', 'failed')
+    WHERE id IN (SELECT id FROM victims) AND status IN ('completed', 'failed') AND NOT %(dry_run)s
     RETURNING scheduled_job_id
+), last AS (
+    SELECT started_at, id FROM scan ORDER BY started_at DESC, id DESC LIMIT 1
 )
-SELECT scheduled_job_id, count(*) AS n FROM gone GROUP BY scheduled_job_id;
+SELECT (SELECT count(*) FROM scan) AS scanned,
+       (SELECT started_at FROM last) AS last_at, (SELECT id FROM last) AS last_id,
+       CASE WHEN %(dry_run)s
+            THEN (SELECT jsonb_object_agg(job, n) FROM (
+                    SELECT scheduled_job_id AS job, count(*) AS n
+                    FROM scan WHERE id IN (SELECT id FROM victims) GROUP BY 1) AS v)
+            ELSE (SELECT jsonb_object_agg(job, n) FROM (
+                    SELECT scheduled_job_id AS job, count(*) AS n FROM gone GROUP BY 1) AS g)
+       END AS deleted;
 
 -- name: insert_prune
 INSERT INTO pulse_prunes (started_at, finished_at, node_id, trigger, deleted, report)

@@ -359,19 +359,40 @@ SELECT started_at, id FROM pulse_executions INDEXED BY idx_pulse_executions_job_
 WHERE scheduled_job_id = :job AND +status IN ('completed', 'failed')
 ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET :offset;
 
--- name: prune_scan
--- The next executions of one status in a prune's walk, oldest first: a range of
--- idx_pulse_executions_status_started.
-SELECT rowid, id, scheduled_job_id, started_at FROM pulse_executions
+-- name: prune_batch_end
+-- Where one batch of a prune's walk (pulse.store.pruning) ends: the size-th next execution of
+-- one status, oldest first (a range of idx_pulse_executions_status_started); none when fewer
+-- are left before the walk's bound.
+SELECT started_at, id FROM pulse_executions
 WHERE status = :status AND (started_at, id) > (:after_at, :after_id)
   AND (started_at, id) < (:bound_at, :bound_id)
-ORDER BY status, started_at, id LIMIT :limit;
+ORDER BY status, started_at, id LIMIT 1 OFFSET :offset;
 
--- name: prune_latest_failures
-SELECT (SELECT e.id FROM pulse_executions AS e INDEXED BY idx_pulse_executions_job_status_started
-        WHERE e.scheduled_job_id = j.value AND e.status = 'failed'
-        ORDER BY e.started_at DESC, e.id DESC LIMIT 1) AS id
-FROM json_each(:jobs) AS j;
+-- name: prune_victims
+-- The executions of one status in a batch's range that their job's rules (a JSON array, one
+-- object per job) let go, never a job's latest failure: per job, how many and which (ids and
+-- rowids as JSON arrays). Each job's part of the range is one search of
+-- idx_pulse_executions_job_status_started.
+WITH rules AS MATERIALIZED (
+    SELECT json_extract(value, '$.job') AS job, json_extract(value, '$.cut') AS cut,
+           json_extract(value, '$.floor_at') AS floor_at,
+           json_extract(value, '$.floor_id') AS floor_id,
+           json_extract(value, '$.cap_at') AS cap_at, json_extract(value, '$.cap_id') AS cap_id
+    FROM json_each(:rules)
+)
+SELECT s.scheduled_job_id AS job, count(*) AS n, json_group_array(s.id) AS ids,
+       json_group_array(s.rowid) AS rowids
+FROM rules AS r JOIN pulse_executions AS s ON s.scheduled_job_id = r.job
+WHERE s.status = :status AND (s.started_at, s.id) > (:after_at, :after_id)
+  AND (s.started_at, s.id) <= (:upto_at, :upto_id)
+  AND (r.floor_at IS NULL OR (s.started_at, s.id) < (r.floor_at, r.floor_id))
+  AND ((r.cut IS NOT NULL AND s.started_at < r.cut)
+       OR (r.cap_at IS NOT NULL AND (s.started_at, s.id) < (r.cap_at, r.cap_id)))
+  AND (:status <> 'failed' OR s.id <> (
+      SELECT f.id FROM pulse_executions AS f INDEXED BY idx_pulse_executions_job_status_started
+      WHERE f.scheduled_job_id = s.scheduled_job_id AND f.status = 'failed'
+      ORDER BY f.started_at DESC, f.id DESC LIMIT 1))
+GROUP BY s.scheduled_job_id;
 
 -- name: prune_delete
 DELETE FROM pulse_executions
