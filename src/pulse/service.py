@@ -19,8 +19,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import replace
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from pulse.clock import Clock, format_ts
@@ -48,7 +48,7 @@ from pulse.retention import (
     parse_rules,
 )
 from pulse.search import EXPORT_BATCH, ExecutionFilter, check_limit, decode_cursor, encode_cursor
-from pulse.stats import MAX_DAYS, Rollup, Window, durations, merged, series
+from pulse.stats import MAX_DAYS, Rollup, Window, durations, merged, series, settled_until
 from pulse.store import Store
 from pulse.store.search import Row
 
@@ -59,6 +59,22 @@ RETENTION_SETTING = "retention"  # the global retention policy, in the store's s
 TOP = 5  # jobs listed as failing most, and as slowest
 LATEST_FAILURES = 10
 RECENT_OUTCOMES = 20  # outcomes per job in the jobs list's strip
+SETTLED_TTL = timedelta(minutes=5)
+"""How long the overview keeps the roll-ups of settled periods (see :func:`settled_until`)
+before reading them again: the bound on how long another node's rebuild or job deletion may
+take to show in this node's overview (this node's own clear them at once)."""
+
+
+@dataclass(slots=True)
+class _Settled:
+    """The overview's roll-ups of a window's settled periods, read once and kept."""
+
+    start: datetime  # the window's first period
+    until: datetime  # the first period not settled
+    read_at: datetime
+    by_start: dict[datetime, Rollup]
+    by_job: dict[str, Rollup]
+
 
 log = logging.getLogger("pulse.service")
 
@@ -71,6 +87,7 @@ class JobService:
         self.engine = engine
         self.hub = hub
         self.clock = clock
+        self._settled: dict[int, _Settled] = {}  # by the overview's days
 
     # -- jobs -----------------------------------------------------------------------------------
     async def list_jobs(self) -> list[Job]:
@@ -129,6 +146,7 @@ class JobService:
         if self.engine.stop_runs_of_job(job_id, "job deleted"):
             await self.engine.wait_runs_of_job(job_id, timeout=DELETE_WAIT_SECONDS)
         await self.store.delete_job(job_id)
+        self._settled.clear()  # its runs no longer count
         self._announce(job_id, "deleted")
 
     async def run_now(self, job_id: str) -> RunRequest:
@@ -280,13 +298,12 @@ class JobService:
         slowest, the latest failures, and what runs now."""
         window = Window.last(_days(days), self.clock.now())
         # Independent reads, side by side (the store's reader threads or pooled connections).
-        by_start, by_job, names, failures, running = await asyncio.gather(
-            self.store.stats(None, window.period, window.start),
-            self.store.stats_by_job(window.period, window.start),
+        names, failures, running = await asyncio.gather(
             self.store.job_names(),
             self.store.latest_failures(window.start, LATEST_FAILURES),
             self.store.running_executions(),
         )
+        by_start, by_job = await self._overview_rollups(window, running)
         by_job = {job_id: r for job_id, r in by_job.items() if job_id in names}
         failing = sorted(
             (item for item in by_job.items() if item[1].failed),
@@ -339,6 +356,40 @@ class JobService:
             ],
         }
 
+    async def _overview_rollups(
+        self, window: Window, running: list[Execution]
+    ) -> tuple[dict[datetime, Rollup], dict[str, Rollup]]:
+        """All jobs' roll-ups of ``window`` by period, and each job's over the window. Those of
+        settled periods (most of a window: every period but the last, or the last two, unless
+        a run has been going on since) are read once and kept; only the rest is read again."""
+        oldest = min((e.started_at for e in running), default=None)
+        now = self.clock.now()
+        until = settled_until(window, now, oldest)
+        kept = self._settled.get(window.days)
+        if (
+            kept is None
+            or (kept.start, kept.until) != (window.start, until)
+            or now - kept.read_at > SETTLED_TTL
+        ):
+            if until > window.start:
+                settled_by_start, settled_by_job = await asyncio.gather(
+                    self.store.stats(None, window.period, window.start, until),
+                    self.store.stats_by_job(window.period, window.start, until),
+                )
+            else:
+                settled_by_start, settled_by_job = {}, {}
+            kept = _Settled(window.start, until, now, settled_by_start, settled_by_job)
+            self._settled[window.days] = kept
+        recent_by_start, recent_by_job = await asyncio.gather(
+            self.store.stats(None, window.period, until),
+            self.store.stats_by_job(window.period, until),
+        )
+        by_job = dict(kept.by_job)
+        for job_id, r in recent_by_job.items():
+            before = by_job.get(job_id)
+            by_job[job_id] = r if before is None else merged((before, r))
+        return {**kept.by_start, **recent_by_start}, by_job
+
     async def jobs_stats(self, days: int) -> dict[str, Any]:
         """Per job: its runs of the last ``days`` days and the outcomes of its latest
         finished runs (oldest first), for the jobs list."""
@@ -368,7 +419,10 @@ class JobService:
         lost from them); returns how many executions were counted."""
         if job_id is not None:
             await self.store.get_job(job_id)
-        return await self.store.rebuild_stats(job_id)
+        try:
+            return await self.store.rebuild_stats(job_id)
+        finally:
+            self._settled.clear()
 
     # -- runs across jobs -------------------------------------------------------------------------
     async def search_executions(

@@ -155,6 +155,22 @@ class Window:
         return out
 
 
+SETTLE_MARGIN = timedelta(minutes=5)
+"""How long after a period ends its roll-ups may still change without a run of it running
+(a run recorded a moment after it started; another node's clock a little behind)."""
+
+
+def settled_until(window: Window, now: datetime, running_since: datetime | None) -> datetime:
+    """The start of the first period of ``window`` whose roll-ups may still change: periods
+    before it ended more than :data:`SETTLE_MARGIN` ago, and before the start of the oldest
+    execution still running (``running_since``), so no run can still be added to them. Only
+    a rebuild, or deleting a job, changes them after that."""
+    limit = now - SETTLE_MARGIN
+    if running_since is not None:
+        limit = min(limit, running_since)
+    return max(window.start, min(window.period.floor(limit), window.end))
+
+
 def series(window: Window, by_start: Mapping[datetime, Rollup]) -> list[dict[str, object]]:
     """Every period of the window in order, with zeros where nothing ran."""
     points: list[dict[str, object]] = []

@@ -5,13 +5,14 @@ written."""
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 
 from pulse import Pulse
 from pulse.clock import FakeClock
 from pulse.models import ExecutionStatus
+from pulse.service import SETTLED_TTL
 from pulse.store.base import ExecutionEnd
 from tests.store import builders as b
 
@@ -83,3 +84,56 @@ async def test_the_overview_of_many_jobs_matches_their_history(
         expected = [s.value for s, _, _ in sorted(runs, key=lambda r: r[2])][-20:]
         assert strip[job_id]["recent"] == expected
         assert strip[job_id]["total"] == len(runs)
+
+
+async def test_the_overview_keeps_settled_hours_yet_shows_every_change_to_them(
+    client: httpx.AsyncClient, pulse: Pulse, clock: FakeClock
+) -> None:
+    store = pulse.store
+    now = clock.now()
+    job = await store.create_job(b.job(name="steady", next_run_at=None))
+    other = await store.create_job(b.job(name="other", next_run_at=None))
+
+    async def record(job_id: str, started: datetime, *, finish: bool = True) -> str:
+        req = b.request(job_id, created_at=started)
+        await store.enqueue(req)
+        assert await store.claim_run_requests("n1", 10, clock.now())
+        await b.start_executions(store, [b.execution(req, started_at=started)])
+        if finish:
+            end = b.result(ExecutionStatus.COMPLETED, started, duration_ms=10)
+            await store.finish_executions([ExecutionEnd(req.execution_id, end)])
+        return req.execution_id
+
+    async def total() -> int:
+        return int((await client.get("/stats", params={"days": 1})).json()["total"])
+
+    for h in (9, 8, 7):
+        await record(job.id, now - timedelta(hours=h))
+    long_run = await record(job.id, now - timedelta(hours=6), finish=False)
+    await record(other.id, now - timedelta(hours=5))
+    assert await total() == 4  # the long run is still going: not counted yet
+
+    # The hour the long run started in was not settled while it ran: its end shows.
+    end = b.result(ExecutionStatus.COMPLETED, now, duration_ms=6 * 3_600_000)
+    await store.finish_executions([ExecutionEnd(long_run, end)])
+    assert await total() == 5
+    # So does a run of the last minutes, and one of the hour now.
+    await record(job.id, now - timedelta(minutes=3))
+    assert await total() == 6
+
+    # Deleting a job takes its runs out of the overview at once.
+    await client.delete(f"/jobs/{other.id}")
+    assert await total() == 5
+
+    # A run added behind this node's back to an hour long settled (as another node's rebuild
+    # would) shows once the kept roll-ups are read again, within SETTLED_TTL.
+    await record(job.id, now - timedelta(hours=10))
+    assert await total() == 5  # kept: that hour was settled
+    clock.advance(SETTLED_TTL.total_seconds() + 1)
+    await store.create_job(b.job(name="unrelated"))  # any write (a live node's heartbeat)
+    assert await total() == 6
+    # A rebuild on this node shows at once.
+    await record(job.id, now - timedelta(hours=11))
+    assert await total() == 6
+    assert (await client.post("/maintenance/rebuild-stats")).status_code == 200
+    assert await total() == 7

@@ -146,6 +146,23 @@ async def test_stats_start_with_the_first_period_starting_at_or_after_since(
     assert await store.stats(job, Period.DAY, DAY0 + ms(1)) == {}
 
 
+async def test_stats_end_before_until_when_one_is_given(store: Store) -> None:
+    hours = [DAY0 + timedelta(hours=h, minutes=30) for h in range(4)]
+    job, _ = await new_job(store, *[Run(at, duration_ms=h + 1) for h, at in enumerate(hours)])
+    other, _ = await new_job(store, Run(hours[3], duration_ms=50))
+    one, three = DAY0 + timedelta(hours=1), DAY0 + timedelta(hours=3)
+
+    assert set(await store.stats(job, Period.HOUR, one, three)) == {one, one + timedelta(hours=1)}
+    assert set(await store.stats(None, Period.HOUR, DAY0, three)) == {
+        DAY0 + timedelta(hours=h) for h in range(3)
+    }
+    assert (await store.stats(None, Period.HOUR, three, None))[three].total == 2
+    assert await store.stats_by_job(Period.HOUR, one, three) == {
+        job: Rollup(completed=2, total_ms=5, min_ms=2, max_ms=3)
+    }
+    assert set(await store.stats_by_job(Period.HOUR, three)) == {job, other}
+
+
 async def test_stats_by_job_merge_each_jobs_periods_without_the_histogram(store: Store) -> None:
     day = timedelta(days=1)
     busy, _ = await new_job(

@@ -454,10 +454,15 @@ class Store(ABC):
     # -- statistics -----------------------------------------------------------------------------
     @abstractmethod
     async def stats(
-        self, job_id: str | None, period: Period, since: datetime
+        self,
+        job_id: str | None,
+        period: Period,
+        since: datetime,
+        until: datetime | None = None,
     ) -> dict[datetime, Rollup]:
         """The roll-ups of one job (or of all jobs merged, for None) by period start, for the
-        periods starting at or after ``since``. Periods without runs are left out.
+        periods starting at or after ``since`` (and before ``until``, if given). Periods without
+        runs are left out.
 
         A roll-up counts each execution once, in the (UTC) hour and day its ``started_at`` falls
         in, from the moment it finishes (or is inserted finished), in the same transaction;
@@ -465,9 +470,12 @@ class Store(ABC):
         deleting a job deletes its roll-ups."""
 
     @abstractmethod
-    async def stats_by_job(self, period: Period, since: datetime) -> dict[str, Rollup]:
-        """Per job, its roll-ups of the periods starting at or after ``since`` merged into one,
-        without the histogram (``buckets`` empty): counts, total, shortest and longest."""
+    async def stats_by_job(
+        self, period: Period, since: datetime, until: datetime | None = None
+    ) -> dict[str, Rollup]:
+        """Per job, its roll-ups of the periods starting at or after ``since`` (and before
+        ``until``, if given) merged into one, without the histogram (``buckets`` empty):
+        counts, total, shortest and longest."""
 
     @abstractmethod
     async def rebuild_stats(self, job_id: str | None = None) -> int:

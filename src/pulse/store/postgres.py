@@ -714,9 +714,18 @@ class PostgresStore(Store):
 
     # -- statistics -----------------------------------------------------------------------------
     async def stats(
-        self, job_id: str | None, period: Period, since: datetime
+        self,
+        job_id: str | None,
+        period: Period,
+        since: datetime,
+        until: datetime | None = None,
     ) -> dict[datetime, Rollup]:
-        params = {"job": job_id, "period": period.value, "since": format_ts(since)}
+        params = {
+            "job": job_id,
+            "period": period.value,
+            "since": format_ts(since),
+            "until": ts(until),
+        }
         which = "of_all" if job_id is None else "of_job"
         async with self._use() as conn:
             cur = await conn.execute(Q[f"stats_{which}"], params)
@@ -725,8 +734,10 @@ class PostgresStore(Store):
             buckets = await cur.fetchall()
         return rollups_from(rows, buckets)
 
-    async def stats_by_job(self, period: Period, since: datetime) -> dict[str, Rollup]:
-        params = {"period": period.value, "since": format_ts(since)}
+    async def stats_by_job(
+        self, period: Period, since: datetime, until: datetime | None = None
+    ) -> dict[str, Rollup]:
+        params = {"period": period.value, "since": format_ts(since), "until": ts(until)}
         rows = await self._all(Q["stats_by_job"], params)
         return {r["scheduled_job_id"]: rollup_from(r) for r in rows}
 

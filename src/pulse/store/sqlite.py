@@ -809,9 +809,18 @@ class SQLiteStore(Store):
 
     # -- statistics -----------------------------------------------------------------------------
     async def stats(
-        self, job_id: str | None, period: Period, since: datetime
+        self,
+        job_id: str | None,
+        period: Period,
+        since: datetime,
+        until: datetime | None = None,
     ) -> dict[datetime, Rollup]:
-        params = {"job": job_id, "period": period.value, "since": format_ts(since)}
+        params = {
+            "job": job_id,
+            "period": period.value,
+            "since": format_ts(since),
+            "until": ts(until),
+        }
         which = "of_all" if job_id is None else "of_job"
 
         def read(c: sqlite3.Connection) -> tuple[list[Any], list[Any]]:
@@ -823,8 +832,10 @@ class SQLiteStore(Store):
         rows, buckets = await self._read(read)
         return rollups_from(rows, buckets)
 
-    async def stats_by_job(self, period: Period, since: datetime) -> dict[str, Rollup]:
-        params = {"period": period.value, "since": format_ts(since)}
+    async def stats_by_job(
+        self, period: Period, since: datetime, until: datetime | None = None
+    ) -> dict[str, Rollup]:
+        params = {"period": period.value, "since": format_ts(since), "until": ts(until)}
         rows = await self._read(lambda c: c.execute(Q["stats_by_job"], params).fetchall())
         return {r["scheduled_job_id"]: rollup_from(r) for r in rows}
 

@@ -490,25 +490,29 @@ SELECT report FROM pulse_prunes ORDER BY id DESC LIMIT %(limit)s;
 
 -- name: stats_of_job
 SELECT start, completed, failed, total_ms, min_ms, max_ms FROM pulse_stats
-WHERE scheduled_job_id = %(job)s AND period = %(period)s AND start >= %(since)s;
+WHERE scheduled_job_id = %(job)s AND period = %(period)s AND start >= %(since)s
+  AND (%(until)s::text IS NULL OR start < %(until)s);
 
 -- name: stat_durations_of_job
 -- A period's histogram as one row (two arrays: buckets, counts): a 90-day window is then 90
 -- rows instead of ~5,000.
 SELECT start, array_agg(bucket) AS buckets, array_agg(n) AS ns FROM pulse_stats_durations
 WHERE scheduled_job_id = %(job)s AND period = %(period)s AND start >= %(since)s
+  AND (%(until)s::text IS NULL OR start < %(until)s)
 GROUP BY start;
 
 -- name: stats_of_all
 SELECT start, sum(completed) AS completed, sum(failed) AS failed, sum(total_ms) AS total_ms,
        min(min_ms) AS min_ms, max(max_ms) AS max_ms
 FROM pulse_stats WHERE period = %(period)s AND start >= %(since)s
+  AND (%(until)s::text IS NULL OR start < %(until)s)
 GROUP BY start;
 
 -- name: stat_durations_of_all
 SELECT start, array_agg(bucket) AS buckets, array_agg(n) AS ns FROM (
     SELECT start, bucket, sum(n)::bigint AS n FROM pulse_stats_durations
     WHERE period = %(period)s AND start >= %(since)s
+      AND (%(until)s::text IS NULL OR start < %(until)s)
     GROUP BY start, bucket
 ) AS b GROUP BY start;
 
@@ -516,6 +520,7 @@ SELECT start, array_agg(bucket) AS buckets, array_agg(n) AS ns FROM (
 SELECT scheduled_job_id, sum(completed) AS completed, sum(failed) AS failed,
        sum(total_ms) AS total_ms, min(min_ms) AS min_ms, max(max_ms) AS max_ms
 FROM pulse_stats WHERE period = %(period)s AND start >= %(since)s
+  AND (%(until)s::text IS NULL OR start < %(until)s)
 GROUP BY scheduled_job_id;
 
 -- name: clear_stats

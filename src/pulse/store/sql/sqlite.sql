@@ -407,7 +407,8 @@ SELECT report FROM pulse_prunes ORDER BY id DESC LIMIT :limit;
 
 -- name: stats_of_job
 SELECT start, completed, failed, total_ms, min_ms, max_ms FROM pulse_stats
-WHERE scheduled_job_id = :job AND period = :period AND start >= :since;
+WHERE scheduled_job_id = :job AND period = :period AND start >= :since
+  AND (:until IS NULL OR start < :until);
 
 -- name: stat_durations_of_job
 -- A period's histogram as one row (two JSON arrays: buckets, counts): a 90-day window is then
@@ -415,18 +416,21 @@ WHERE scheduled_job_id = :job AND period = :period AND start >= :since;
 SELECT start, json_group_array(bucket) AS buckets, json_group_array(n) AS ns
 FROM pulse_stats_durations
 WHERE scheduled_job_id = :job AND period = :period AND start >= :since
+  AND (:until IS NULL OR start < :until)
 GROUP BY start;
 
 -- name: stats_of_all
 SELECT start, sum(completed) AS completed, sum(failed) AS failed, sum(total_ms) AS total_ms,
        min(min_ms) AS min_ms, max(max_ms) AS max_ms
 FROM pulse_stats WHERE period = :period AND start >= :since
+  AND (:until IS NULL OR start < :until)
 GROUP BY start;
 
 -- name: stat_durations_of_all
 SELECT start, json_group_array(bucket) AS buckets, json_group_array(n) AS ns FROM (
     SELECT start, bucket, sum(n) AS n FROM pulse_stats_durations
     WHERE period = :period AND start >= :since
+      AND (:until IS NULL OR start < :until)
     GROUP BY start, bucket
 ) GROUP BY start;
 
@@ -434,6 +438,7 @@ SELECT start, json_group_array(bucket) AS buckets, json_group_array(n) AS ns FRO
 SELECT scheduled_job_id, sum(completed) AS completed, sum(failed) AS failed,
        sum(total_ms) AS total_ms, min(min_ms) AS min_ms, max(max_ms) AS max_ms
 FROM pulse_stats WHERE period = :period AND start >= :since
+  AND (:until IS NULL OR start < :until)
 GROUP BY scheduled_job_id;
 
 -- name: clear_stats
