@@ -65,15 +65,21 @@ before reading them again: the bound on how long another node's rebuild or job d
 take to show in this node's overview (this node's own clear them at once)."""
 
 
+MAX_SETTLED = 256  # windows (of a job, or of all) whose settled part is kept
+
+
 @dataclass(slots=True)
 class _Settled:
-    """The overview's roll-ups of a window's settled periods, read once and kept."""
+    """A window's roll-ups of its settled periods (see :func:`settled_until`), read once and
+    kept with what is computed from them."""
 
     start: datetime  # the window's first period
     until: datetime  # the first period not settled
     read_at: datetime
     by_start: dict[datetime, Rollup]
-    by_job: dict[str, Rollup]
+    by_job: dict[str, Rollup]  # the overview's only
+    total: Rollup  # by_start merged
+    points: list[dict[str, object]]  # the series' points of the settled periods
 
 
 log = logging.getLogger("pulse.service")
@@ -87,7 +93,8 @@ class JobService:
         self.engine = engine
         self.hub = hub
         self.clock = clock
-        self._settled: dict[int, _Settled] = {}  # by the overview's days
+        # By (job, or None for all, and days): see _rollups.
+        self._settled: dict[tuple[str | None, int], _Settled] = {}
 
     # -- jobs -----------------------------------------------------------------------------------
     async def list_jobs(self) -> list[Job]:
@@ -290,8 +297,10 @@ class JobService:
         (hourly for two days or less, else daily); from the roll-ups, so pruned runs count."""
         await self.store.get_job(job_id)  # NotFoundError for an unknown job
         window = Window.last(_days(days), self.clock.now())
-        by_start = await self.store.stats(job_id, window.period, window.start)
-        return {"job_id": job_id, **_totals(window, by_start)}
+        kept, recent, _ = await self._rollups(
+            job_id, window, await self.store.oldest_running(job_id)
+        )
+        return {"job_id": job_id, **_totals(window, kept, recent)}
 
     async def overall_stats(self, days: int) -> dict[str, Any]:
         """The same across all jobs, with what needs a look: the jobs failing most, the
@@ -303,7 +312,12 @@ class JobService:
             self.store.latest_failures(window.start, LATEST_FAILURES),
             self.store.running_executions(),
         )
-        by_start, by_job = await self._overview_rollups(window, running)
+        oldest = min((e.started_at for e in running), default=None)
+        kept, recent, recent_by_job = await self._rollups(None, window, oldest)
+        by_job = dict(kept.by_job)
+        for job_id, r in recent_by_job.items():
+            before = by_job.get(job_id)
+            by_job[job_id] = r if before is None else merged((before, r))
         by_job = {job_id: r for job_id, r in by_job.items() if job_id in names}
         failing = sorted(
             (item for item in by_job.items() if item[1].failed),
@@ -321,7 +335,7 @@ class JobService:
             for (job_id, _), read in zip(slowest, slow_reads, strict=True)
         }
         return {
-            **_totals(window, by_start),
+            **_totals(window, kept, recent),
             "running": running,
             "failing": [
                 {
@@ -356,39 +370,48 @@ class JobService:
             ],
         }
 
-    async def _overview_rollups(
-        self, window: Window, running: list[Execution]
-    ) -> tuple[dict[datetime, Rollup], dict[str, Rollup]]:
-        """All jobs' roll-ups of ``window`` by period, and each job's over the window. Those of
-        settled periods (most of a window: every period but the last, or the last two, unless
-        a run has been going on since) are read once and kept; only the rest is read again."""
-        oldest = min((e.started_at for e in running), default=None)
+    async def _rollups(
+        self, job_id: str | None, window: Window, oldest_running: datetime | None
+    ) -> tuple[_Settled, dict[datetime, Rollup], dict[str, Rollup]]:
+        """A job's (or all jobs') roll-ups of ``window``: those of its settled periods (all
+        but the last one or two, unless a run has been going on since), read once and kept
+        for up to SETTLED_TTL; and those of the periods after, read now, by period and (for
+        all jobs) by job. So a window of 90 days reads one or two days' roll-ups."""
         now = self.clock.now()
-        until = settled_until(window, now, oldest)
-        kept = self._settled.get(window.days)
+        until = settled_until(window, now, oldest_running)
+        key = (job_id, window.days)
+        kept = self._settled.get(key)
         if (
             kept is None
             or (kept.start, kept.until) != (window.start, until)
             or now - kept.read_at > SETTLED_TTL
         ):
+            by_start: dict[datetime, Rollup] = {}
+            by_job: dict[str, Rollup] = {}
             if until > window.start:
-                settled_by_start, settled_by_job = await asyncio.gather(
-                    self.store.stats(None, window.period, window.start, until),
-                    self.store.stats_by_job(window.period, window.start, until),
-                )
-            else:
-                settled_by_start, settled_by_job = {}, {}
-            kept = _Settled(window.start, until, now, settled_by_start, settled_by_job)
-            self._settled[window.days] = kept
-        recent_by_start, recent_by_job = await asyncio.gather(
-            self.store.stats(None, window.period, until),
-            self.store.stats_by_job(window.period, until),
-        )
-        by_job = dict(kept.by_job)
-        for job_id, r in recent_by_job.items():
-            before = by_job.get(job_id)
-            by_job[job_id] = r if before is None else merged((before, r))
-        return {**kept.by_start, **recent_by_start}, by_job
+                if job_id is None:
+                    by_start, by_job = await asyncio.gather(
+                        self.store.stats(None, window.period, window.start, until),
+                        self.store.stats_by_job(window.period, window.start, until),
+                    )
+                else:
+                    by_start = await self.store.stats(job_id, window.period, window.start, until)
+            points = series(window, by_start, until=until)
+            kept = _Settled(
+                window.start, until, now, by_start, by_job, merged(by_start.values()), points
+            )
+            self._settled.pop(key, None)
+            self._settled[key] = kept
+            while len(self._settled) > MAX_SETTLED:
+                self._settled.pop(next(iter(self._settled)))
+        if job_id is None:
+            recent, recent_by_job = await asyncio.gather(
+                self.store.stats(None, window.period, until),
+                self.store.stats_by_job(window.period, until),
+            )
+        else:
+            recent, recent_by_job = await self.store.stats(job_id, window.period, until), {}
+        return kept, recent, recent_by_job
 
     async def jobs_stats(self, days: int) -> dict[str, Any]:
         """Per job: its runs of the last ``days`` days and the outcomes of its latest
@@ -472,8 +495,8 @@ def _days(days: int) -> int:
     return days
 
 
-def _totals(window: Window, by_start: dict[datetime, Rollup]) -> dict[str, Any]:
-    total = merged(by_start.values())
+def _totals(window: Window, kept: _Settled, recent: dict[datetime, Rollup]) -> dict[str, Any]:
+    total = merged([kept.total, *recent.values()])
     return {
         "days": window.days,
         "period": window.period.value,
@@ -482,5 +505,5 @@ def _totals(window: Window, by_start: dict[datetime, Rollup]) -> dict[str, Any]:
         "failed": total.failed,
         "success_rate": total.success_rate,
         "duration_ms": durations(total),
-        "series": series(window, by_start),
+        "series": kept.points + series(window, recent, since=kept.until),
     }

@@ -171,10 +171,19 @@ def settled_until(window: Window, now: datetime, running_since: datetime | None)
     return max(window.start, min(window.period.floor(limit), window.end))
 
 
-def series(window: Window, by_start: Mapping[datetime, Rollup]) -> list[dict[str, object]]:
-    """Every period of the window in order, with zeros where nothing ran."""
+def series(
+    window: Window,
+    by_start: Mapping[datetime, Rollup],
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[dict[str, object]]:
+    """Every period of the window in order (those starting at or after ``since`` and before
+    ``until``, if given), with zeros where nothing ran."""
     points: list[dict[str, object]] = []
     for start in window.starts():
+        if (since is not None and start < since) or (until is not None and start >= until):
+            continue
         r = by_start.get(start) or Rollup()
         points.append(
             {

@@ -137,3 +137,39 @@ async def test_the_overview_keeps_settled_hours_yet_shows_every_change_to_them(
     assert await total() == 6
     assert (await client.post("/maintenance/rebuild-stats")).status_code == 200
     assert await total() == 7
+
+
+async def test_a_jobs_stats_keep_settled_days_yet_count_a_long_run_when_it_ends(
+    client: httpx.AsyncClient, pulse: Pulse, clock: FakeClock
+) -> None:
+    store = pulse.store
+    now = clock.now()
+    job = await store.create_job(b.job(name="nightly", next_run_at=None))
+    ids = []
+    for days_ago in (20, 10, 3):
+        req = b.request(job.id, created_at=now - timedelta(days=days_ago))
+        await store.enqueue(req)
+        assert await store.claim_run_requests("n1", 10, now)
+        await b.start_executions(store, [b.execution(req, started_at=req.created_at)])
+        ids.append(req.execution_id)
+    first, second, long_run = ids
+    for execution_id, days_ago in ((first, 20), (second, 10)):
+        end = b.result(ExecutionStatus.COMPLETED, now - timedelta(days=days_ago), duration_ms=5)
+        await store.finish_executions([ExecutionEnd(execution_id, end)])
+
+    async def stats() -> dict[str, object]:
+        r = await client.get(f"/jobs/{job.id}/stats", params={"days": 30})
+        assert r.status_code == 200
+        return dict(r.json())
+
+    assert (await stats())["total"] == 2
+    # Running for three days: the day it started in was never settled, and its end counts.
+    end = b.result(ExecutionStatus.FAILED, now, duration_ms=3 * 86_400_000)
+    await store.finish_executions([ExecutionEnd(long_run, end)])
+    after = await stats()
+    assert (after["total"], after["failed"]) == (3, 1)
+    failed_days = [p for p in after["series"] if p["failed"]]  # type: ignore[attr-defined]
+    assert len(failed_days) == 1 and failed_days[0]["start"].startswith(
+        (now - timedelta(days=3)).date().isoformat()
+    )
+    assert await store.oldest_running(job.id) is None

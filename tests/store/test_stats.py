@@ -240,6 +240,17 @@ async def test_recent_outcomes_are_each_jobs_last_finished_statuses_oldest_first
     assert (await store.recent_outcomes(10))[busy] == statuses
 
 
+async def test_oldest_running_is_the_start_of_the_oldest_run_still_going(store: Store) -> None:
+    assert await store.oldest_running() is None
+    busy, _ = await new_job(store, Run(DAY0, None), Run(DAY0 + ms(5), None), Run(DAY0 - ms(9)))
+    later, _ = await new_job(store, Run(DAY0 + ms(7), None))
+
+    assert await store.oldest_running() == DAY0
+    assert await store.oldest_running(busy) == DAY0
+    assert await store.oldest_running(later) == DAY0 + ms(7)
+    assert await store.oldest_running("SPJ_nosuchjob000") is None
+
+
 async def test_job_names_are_every_job_in_the_order_of_the_jobs_list(store: Store) -> None:
     for name in ("beta", "alpha", "gamma", "alpha"):
         await store.create_job(b.job(name=name))

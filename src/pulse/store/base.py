@@ -470,6 +470,11 @@ class Store(ABC):
         deleting a job deletes its roll-ups."""
 
     @abstractmethod
+    async def oldest_running(self, job_id: str | None = None) -> datetime | None:
+        """When the oldest execution still running (of one job, or of any) started; None when
+        none runs."""
+
+    @abstractmethod
     async def stats_by_job(
         self, period: Period, since: datetime, until: datetime | None = None
     ) -> dict[str, Rollup]:

@@ -58,6 +58,7 @@ from pulse.store.base import (
 from pulse.store.rows import (
     STATUSES,
     chunk_from,
+    dt,
     execution_from,
     execution_row,
     job_from,
@@ -733,6 +734,13 @@ class PostgresStore(Store):
             cur = await conn.execute(Q[f"stat_durations_{which}"], params)
             buckets = await cur.fetchall()
         return rollups_from(rows, buckets)
+
+    async def oldest_running(self, job_id: str | None = None) -> datetime | None:
+        name, params = (
+            ("oldest_running", {}) if job_id is None else ("oldest_running_of_job", {"job": job_id})
+        )
+        row = await self._one(Q[name], params)
+        return None if row is None else dt(row["started_at"])
 
     async def stats_by_job(
         self, period: Period, since: datetime, until: datetime | None = None

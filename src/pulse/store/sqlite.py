@@ -64,6 +64,7 @@ from pulse.store.base import (
 from pulse.store.rows import (
     STATUSES,
     chunk_from,
+    dt,
     execution_from,
     execution_row,
     job_from,
@@ -831,6 +832,13 @@ class SQLiteStore(Store):
 
         rows, buckets = await self._read(read)
         return rollups_from(rows, buckets)
+
+    async def oldest_running(self, job_id: str | None = None) -> datetime | None:
+        name, params = (
+            ("oldest_running", {}) if job_id is None else ("oldest_running_of_job", {"job": job_id})
+        )
+        row = await self._read(lambda c: c.execute(Q[name], params).fetchone())
+        return dt(row[0])
 
     async def stats_by_job(
         self, period: Period, since: datetime, until: datetime | None = None

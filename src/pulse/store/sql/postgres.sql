@@ -488,6 +488,13 @@ VALUES (%(started_at)s, %(finished_at)s, %(node_id)s, %(trigger)s, %(deleted)s, 
 -- name: list_prunes
 SELECT report FROM pulse_prunes ORDER BY id DESC LIMIT %(limit)s;
 
+-- name: oldest_running
+SELECT min(started_at) AS started_at FROM pulse_executions WHERE status = 'running';
+
+-- name: oldest_running_of_job
+SELECT min(started_at) AS started_at FROM pulse_executions
+WHERE scheduled_job_id = %(job)s AND status = 'running';
+
 -- name: stats_of_job
 SELECT start, completed, failed, total_ms, min_ms, max_ms FROM pulse_stats
 WHERE scheduled_job_id = %(job)s AND period = %(period)s AND start >= %(since)s

@@ -405,6 +405,13 @@ VALUES (:started_at, :finished_at, :node_id, :trigger, :deleted, :report);
 -- name: list_prunes
 SELECT report FROM pulse_prunes ORDER BY id DESC LIMIT :limit;
 
+-- name: oldest_running
+SELECT min(started_at) AS started_at FROM pulse_executions WHERE status = 'running';
+
+-- name: oldest_running_of_job
+SELECT min(started_at) AS started_at FROM pulse_executions
+WHERE scheduled_job_id = :job AND status = 'running';
+
 -- name: stats_of_job
 SELECT start, completed, failed, total_ms, min_ms, max_ms FROM pulse_stats
 WHERE scheduled_job_id = :job AND period = :period AND start >= :since
