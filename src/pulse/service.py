@@ -60,11 +60,9 @@ TOP = 5  # jobs listed as failing most, and as slowest
 LATEST_FAILURES = 10
 RECENT_OUTCOMES = 20  # outcomes per job in the jobs list's strip
 SETTLED_TTL = timedelta(minutes=5)
-"""How long the overview keeps the roll-ups of settled periods (see :func:`settled_until`)
-before reading them again: the bound on how long another node's rebuild or job deletion may
-take to show in this node's overview (this node's own clear them at once)."""
-
-
+"""How long the roll-ups of a window's settled periods (see :func:`settled_until`) are kept
+before they are read again: the bound on how long another node's rebuild or job deletion may
+take to show in this node's statistics (this node's own clear them at once)."""
 MAX_SETTLED = 256  # windows (of a job, or of all) whose settled part is kept
 
 
@@ -93,8 +91,10 @@ class JobService:
         self.engine = engine
         self.hub = hub
         self.clock = clock
-        # By (job, or None for all, and days): see _rollups.
+        # By (job, or None for all, and days): see _rollups. Each clear starts a generation: a
+        # read begun before it is not kept.
         self._settled: dict[tuple[str | None, int], _Settled] = {}
+        self._settled_generation = 0
 
     # -- jobs -----------------------------------------------------------------------------------
     async def list_jobs(self) -> list[Job]:
@@ -153,7 +153,7 @@ class JobService:
         if self.engine.stop_runs_of_job(job_id, "job deleted"):
             await self.engine.wait_runs_of_job(job_id, timeout=DELETE_WAIT_SECONDS)
         await self.store.delete_job(job_id)
-        self._settled.clear()  # its runs no longer count
+        self._forget_settled()  # its runs no longer count
         self._announce(job_id, "deleted")
 
     async def run_now(self, job_id: str) -> RunRequest:
@@ -386,6 +386,7 @@ class JobService:
             or (kept.start, kept.until) != (window.start, until)
             or now - kept.read_at > SETTLED_TTL
         ):
+            generation = self._settled_generation
             by_start: dict[datetime, Rollup] = {}
             by_job: dict[str, Rollup] = {}
             if until > window.start:
@@ -400,10 +401,11 @@ class JobService:
             kept = _Settled(
                 window.start, until, now, by_start, by_job, merged(by_start.values()), points
             )
-            self._settled.pop(key, None)
-            self._settled[key] = kept
-            while len(self._settled) > MAX_SETTLED:
-                self._settled.pop(next(iter(self._settled)))
+            if generation == self._settled_generation:
+                self._settled.pop(key, None)
+                self._settled[key] = kept
+                while len(self._settled) > MAX_SETTLED:
+                    self._settled.pop(next(iter(self._settled)))
         if job_id is None:
             recent, recent_by_job = await asyncio.gather(
                 self.store.stats(None, window.period, until),
@@ -412,6 +414,10 @@ class JobService:
         else:
             recent, recent_by_job = await self.store.stats(job_id, window.period, until), {}
         return kept, recent, recent_by_job
+
+    def _forget_settled(self) -> None:
+        self._settled.clear()
+        self._settled_generation += 1
 
     async def jobs_stats(self, days: int) -> dict[str, Any]:
         """Per job: its runs of the last ``days`` days and the outcomes of its latest
@@ -445,7 +451,7 @@ class JobService:
         try:
             return await self.store.rebuild_stats(job_id)
         finally:
-            self._settled.clear()
+            self._forget_settled()
 
     # -- runs across jobs -------------------------------------------------------------------------
     async def search_executions(
