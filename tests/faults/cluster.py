@@ -14,6 +14,7 @@ node's name too, for whoever reads ``pg_stat_activity`` by hand.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import pwd
 import shutil
@@ -534,8 +535,10 @@ class Deployment:
             return []
         events = []
         for line in self.lock_log.read_text().splitlines():
-            kind, eid, at = line.split()
-            events.append(LockEvent(kind, eid, float(at)))
+            # A SIGTERM to the job's process group can kill `date` in the middle of a line's
+            # command substitution: the line then has no time (NaN), but still its kind.
+            kind, eid, *at = line.split()
+            events.append(LockEvent(kind, eid, float(at[0]) if at else math.nan))
         return events
 
     # -- the record -----------------------------------------------------------------------------
