@@ -25,9 +25,9 @@ Parts (``--only``, repeatable; all by default):
   sleeps), one at a time and five at once: from ``POST /executions/{id}/cancel`` to the 202,
   to the process group gone as the OS sees it (``killpg(pgid, 0)`` fails), and to the API
   showing the run ``failed`` "cancelled".
-* ``pg``: ``wrk`` again and the main runs-list latencies with the server on PostgreSQL (the
-  local server, a database of its own, dropped at the end), on a smaller history (the insert
-  fires the roll-up triggers row by row).
+* ``pg``: ``wrk`` again, the main runs-list latencies and the exports with the server on
+  PostgreSQL (the local server, a database of its own, dropped at the end), on a smaller
+  history (the insert fires the roll-up triggers row by row).
 
 The runs-list and export parts are skipped, saying so, while the server does not offer those
 endpoints. Figures are printed as Markdown tables beside the targets, and written to
@@ -826,6 +826,14 @@ def main() -> None:
                         "",
                         runs_table(raw["pg_runs"], raw["pg_runs_store"], cases),
                     ]
+                if f"{API}/executions/export" in has_paths(base):
+                    raw["pg_export"] = {
+                        fmt: export(base, proc.pid, fmt, export_cap) for fmt in ("csv", "ndjson")
+                    }
+                    for fmt, r in raw["pg_export"].items():
+                        print(f"  [pg export] {fmt}: {r}", file=sys.stderr, flush=True)
+                    md += ["", f"### Export, PostgreSQL, {pg_rows:,} executions", ""]
+                    md.append(export_table(raw["pg_export"]))
 
     took = time.monotonic() - t_all
     head = (
