@@ -159,12 +159,8 @@ async def _pg_prune_batch(
     it read, and per job what went (or would go). The rules are applied on the server, in its
     own collation: the node only hands them over and reads the counts."""
     params = {
+        **pruning.batch_params(status, after, bound),
         "rules": rules,
-        "status": status,
-        "after_at": after[0],
-        "after_id": after[1],
-        "bound_at": bound[0],
-        "bound_id": bound[1],
         "limit": size,
         "dry_run": dry_run,
     }

@@ -138,6 +138,17 @@ class Batch:
     deleted: dict[str, int]  # per job, how many went (or would go, in a dry run)
 
 
+def batch_params(status: str, after: Key, bound: Key) -> dict[str, str]:
+    """The parameters a backend's batch query names for its range of one status."""
+    return {
+        "status": status,
+        "after_at": after[0],
+        "after_id": after[1],
+        "bound_at": bound[0],
+        "bound_id": bound[1],
+    }
+
+
 # One batch: (status, after, bound, size) -> what it did. It reads the executions of ``status``
 # with ``after < key < bound``, oldest first, at most ``size`` of them.
 BatchFn = Callable[[str, Key, Key, int], Awaitable[Batch]]

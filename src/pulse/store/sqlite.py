@@ -1003,14 +1003,7 @@ def _prune_batch(
 ) -> pruning.Batch:
     """One batch of a prune's walk (see :mod:`pulse.store.pruning`), in one transaction; the
     rules are applied in SQL, so that the writer's thread builds no Python object per row."""
-    params: dict[str, Any] = {
-        "status": status,
-        "after_at": after[0],
-        "after_id": after[1],
-        "bound_at": bound[0],
-        "bound_id": bound[1],
-        "offset": size - 1,
-    }
+    params: dict[str, Any] = {**pruning.batch_params(status, after, bound), "offset": size - 1}
     end = c.execute(Q["prune_batch_end"], params).fetchone()
     # The walk's last batch reaches its bound: no execution at the bound itself may go (the
     # bound is a cutoff no id ties, or a job's floor or cap, which stays).
