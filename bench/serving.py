@@ -637,6 +637,15 @@ def runs_table(
     )
 
 
+def exports(base: str, pid: int, cap_s: float, label: str) -> dict[str, dict[str, Any]]:
+    """Both formats' exports (see :func:`export`), each printed as it ends."""
+    out = {}
+    for fmt in ("csv", "ndjson"):
+        out[fmt] = export(base, pid, fmt, cap_s)
+        print(f"  [{label}] {fmt}: {out[fmt]}", file=sys.stderr, flush=True)
+    return out
+
+
 def export_table(results: dict[str, dict[str, Any]]) -> str:
     rows = [
         [
@@ -769,11 +778,7 @@ def main() -> None:
                 elif "runs" in parts:
                     md.append("\nThe runs list (`GET /executions`) is not served yet.")
                 if "runs" in parts and has_export:
-                    raw["export"] = {
-                        fmt: export(base, proc.pid, fmt, export_cap) for fmt in ("csv", "ndjson")
-                    }
-                    for fmt, r in raw["export"].items():
-                        print(f"  [export] {fmt}: {r}", file=sys.stderr, flush=True)
+                    raw["export"] = exports(base, proc.pid, export_cap, "export")
                     md += ["", f"### Export, SQLite, {rows:,} executions", ""]
                     md.append(export_table(raw["export"]))
                 elif "runs" in parts:
@@ -827,11 +832,7 @@ def main() -> None:
                         runs_table(raw["pg_runs"], raw["pg_runs_store"], cases),
                     ]
                 if f"{API}/executions/export" in has_paths(base):
-                    raw["pg_export"] = {
-                        fmt: export(base, proc.pid, fmt, export_cap) for fmt in ("csv", "ndjson")
-                    }
-                    for fmt, r in raw["pg_export"].items():
-                        print(f"  [pg export] {fmt}: {r}", file=sys.stderr, flush=True)
+                    raw["pg_export"] = exports(base, proc.pid, export_cap, "pg export")
                     md += ["", f"### Export, PostgreSQL, {pg_rows:,} executions", ""]
                     md.append(export_table(raw["pg_export"]))
 
