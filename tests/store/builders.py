@@ -152,6 +152,23 @@ class Run:
     status: ExecutionStatus | None = ExecutionStatus.COMPLETED
     duration_ms: int = 1000
     log: str = ""  # its whole output, stored with its end
+    # When each line of ``log`` was written, one chunk per line (None: one chunk of all of it,
+    # at a fixed instant unrelated to the run)
+    log_times: tuple[datetime, ...] | None = None
+
+
+def run_chunks(run: Run) -> list[LogChunk]:
+    """The log chunks a run's end stores."""
+    if not run.log:
+        return []
+    if run.log_times is None:
+        return chunks([run.log])
+    lines = run.log.splitlines(keepends=True)
+    assert len(lines) == len(run.log_times), "one time per line of the log"
+    return [
+        LogChunk(seq=i + 1, ts=ts, stream=LogStream.STDOUT, text=line)
+        for i, (ts, line) in enumerate(zip(run.log_times, lines, strict=True))
+    ]
 
 
 async def record_runs(
@@ -176,7 +193,7 @@ async def record_runs(
                 duration_ms=r.duration_ms,
                 log_bytes=len(r.log.encode()),
             ),
-            chunks([r.log]) if r.log else (),
+            run_chunks(r),
         )
         for req, r in zip(reqs, runs, strict=True)
         if r.status is not None

@@ -280,3 +280,35 @@ async def test_a_node_without_a_row_starts_nothing_until_it_registers_again(
     assert await store.running_executions() == []
     # Once registered again, it may.
     assert await b.start_executions(store, [b.execution(req, at(4))]) != []
+
+
+async def test_a_prune_and_a_write_holding_a_counter_do_not_deadlock(
+    nodes: list[PostgresStore], admin: psycopg.AsyncConnection[tuple[object, ...]]
+) -> None:
+    # A prune's batch updates the counters of every job it deletes from; a node's write (one
+    # statement ending runs of several jobs) locks their counters in key order. Here the write
+    # holds the first job's counter and then takes the last one's while the prune waits: the
+    # prune must wait for the first without holding any other.
+    from pulse.retention import RetentionPolicy
+
+    store = nodes[0]
+    jobs = sorted([(await store.create_job(b.job())).id for _ in range(40)])
+    for job in reversed(jobs):  # the counters lie in the table in reverse key order
+        await b.record_runs(store, job, [b.Run(at(i)) for i in range(30)])
+    lock = "UPDATE pulse_execution_counts SET n = n WHERE scheduled_job_id = %s"
+    policy = RetentionPolicy({"completed": 1})
+    await admin.execute("BEGIN")
+    await admin.execute(lock, (jobs[0],))
+
+    prune = asyncio.create_task(
+        nodes[1].prune_executions({j: policy for j in jobs}, at(86_400 * 2), batch=5000)
+    )
+    await asyncio.sleep(1.0)  # the prune's batch is under way, waiting for the first counter
+    assert not prune.done()
+    await admin.execute("SET statement_timeout = '10s'")
+    await admin.execute(lock, (jobs[-1],))  # a deadlock would fail this, or the prune
+    await admin.execute("COMMIT")
+
+    assert await asyncio.wait_for(prune, 30) == {j: 30 for j in jobs}
+    for job in jobs:
+        assert (await store.list_executions(job, 10, 0)).total == 0

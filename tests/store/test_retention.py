@@ -227,6 +227,69 @@ async def test_a_pruned_executions_log_goes_with_it(store: Store, raw_query: Raw
     assert [c.text for c in await store.read_logs(new, 0, 10)] == ["new output\n"]
 
 
+def chunk_counts(raw_query: RawQuery, ids: list[str]) -> list[int]:
+    """How many log chunks each of ``ids`` has, as stored."""
+    query = "SELECT count(*) FROM pulse_execution_logs WHERE execution_id = ?"
+    return [int(str(raw_query(query, (i,))[0][0])) for i in ids]
+
+
+def written_during(start: datetime, *offsets: float) -> tuple[datetime, ...]:
+    return tuple(start + timedelta(seconds=s) for s in offsets)
+
+
+async def test_the_logs_of_pruned_runs_go_and_their_neighbours_logs_stay(
+    store: Store, raw_query: RawQuery
+) -> None:
+    # Two jobs run side by side every 10 minutes for two days, each run writing three chunks
+    # while it runs; one job's runs older than a day go, in batches of 7. The chunks of the
+    # runs that stay, written at the same instants as those that go, are all still there.
+    def runs(offset: float) -> list[Run]:
+        starts = [ago(2) + timedelta(minutes=10 * i, seconds=offset) for i in range(288)]
+        return [
+            Run(s, duration_ms=60_000, log="a\nb\nc\n", log_times=written_during(s, 0, 20, 59))
+            for s in starts
+        ]
+
+    pruned, pruned_ids = await new_job(store, *runs(0))
+    _, other_ids = await new_job(store, *runs(1))
+    policy = RetentionPolicy({"completed": 1}, keep_max=None, keep_min=0)
+
+    assert await store.prune_executions({pruned: policy}, NOW, batch=7) == {pruned: 144}
+
+    assert chunk_counts(raw_query, pruned_ids) == [0] * 144 + [3] * 144
+    assert chunk_counts(raw_query, other_ids) == [3] * 288
+    kept = pruned_ids[144]
+    assert [c.text for c in await store.read_logs(kept, 0, 10)] == ["a\n", "b\n", "c\n"]
+
+
+async def test_the_logs_of_a_long_run_go_with_it(store: Store, raw_query: RawQuery) -> None:
+    start = ago(5)
+    long = Run(
+        start,
+        duration_ms=3 * 3600_000,
+        log="first\nlater\nlast\n",
+        log_times=written_during(start, 0, 3600, 3 * 3600 - 1),
+    )
+    job, (old, new) = await new_job(store, long, Run(ago(0.5), log="new\n"))
+
+    assert await store.prune_executions({job: RetentionPolicy({"completed": 1})}, NOW) == {job: 1}
+
+    assert chunk_counts(raw_query, [old, new]) == [0, 1]
+
+
+async def test_logs_stamped_by_a_clock_set_wrong_go_with_their_run(
+    store: Store, raw_query: RawQuery
+) -> None:
+    # The node's clock was a day off while the run wrote its output.
+    start = ago(5)
+    off = Run(start, log="one\ntwo\n", log_times=written_during(start, -86_400, 86_400))
+    job, (old, new) = await new_job(store, off, Run(ago(0.5), log="new\n"))
+
+    assert await store.prune_executions({job: RetentionPolicy({"completed": 1})}, NOW) == {job: 1}
+
+    assert chunk_counts(raw_query, [old, new]) == [0, 1]
+
+
 async def test_the_history_totals_follow_a_prune(store: Store) -> None:
     job, _ = await new_job(
         store,

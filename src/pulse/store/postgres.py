@@ -81,6 +81,9 @@ Connection = psycopg.AsyncConnection[DictRow]
 # migrations when several nodes start at once. ASCII "pulse".
 _MIGRATION_LOCK = 0x70756C7365
 
+# A batch the server rolled back (a deadlock, a serialization failure) is run again, this many
+# times in all, before the prune gives up.
+_PRUNE_BATCH_ATTEMPTS = 3
 # Names the lock a node holds while it prunes (one node at a time). ASCII "prune".
 _PRUNE_LOCK = 0x7072756E65
 
@@ -303,6 +306,9 @@ class PostgresStore(Store):
             raise StoreFullError(f"the database server's disk is full (PostgreSQL: {e})") from e
         except (psycopg.errors.InsufficientResources, psycopg.errors.SystemError) as e:
             # Out of memory, of connections, an I/O error on the server: it may pass.
+            raise StoreUnavailableError(f"PostgreSQL: {e}") from e
+        except psycopg.errors.TransactionRollback as e:
+            # A deadlock or a serialization failure: this one call failed, the server is there.
             raise StoreUnavailableError(f"PostgreSQL: {e}") from e
         except psycopg.OperationalError as e:
             # The connection (or the server) is gone. Its siblings idle in the pool are likely
@@ -660,6 +666,14 @@ class PostgresStore(Store):
                 if row is None or not row["ok"]:
                     return None
             try:
+                # A batch's commit need not wait for the disk: should the server crash, the
+                # rows it deleted come back, and the next prune deletes them again.
+                await conn.execute("SET synchronous_commit = off")
+                if not dry_run:
+                    # Page ranges of log chunks written since the last summary: the batches'
+                    # windows would otherwise read every one of them.
+                    with contextlib.suppress(psycopg.errors.InsufficientPrivilege):
+                        await conn.execute(Q["summarize_log_times"])
 
                 async def counts() -> dict[str, int]:
                     cur = await conn.execute(Q["prune_finished_count"])
@@ -678,9 +692,14 @@ class PostgresStore(Store):
                 async def one(
                     status: str, after: pruning.Key, bound: pruning.Key, size: int
                 ) -> pruning.Batch:
-                    return await _pg_prune_batch(
-                        conn, rules[status], status, after, bound, size, dry_run
-                    )
+                    args = (conn, rules[status], status, after, bound, size, dry_run)
+                    for attempt in range(1, _PRUNE_BATCH_ATTEMPTS):
+                        try:
+                            return await _pg_prune_batch(*args)
+                        except psycopg.errors.TransactionRollback:
+                            # Rolled back whole (one statement): the same batch again.
+                            await asyncio.sleep(0.05 * attempt)
+                    return await _pg_prune_batch(*args)
 
                 return await pruning.walk(
                     plan,
@@ -691,6 +710,7 @@ class PostgresStore(Store):
                 )
             finally:
                 with contextlib.suppress(psycopg.Error):
+                    await conn.execute("RESET synchronous_commit")
                     await conn.execute("SELECT pg_advisory_unlock(%s)", (_PRUNE_LOCK,))
 
     async def record_prune(self, report: PruneReport) -> None:

@@ -444,16 +444,26 @@ ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET %(offset)s;
 -- ones their job's rules (a JSON array, one object per job) let go, never a job's latest
 -- failure; deleted with their logs. Answers how many were read, the last one's key, and how
 -- many went per job (a row another transaction deleted meanwhile, a job's, is not counted).
+-- The executions go by their place in the table (ctid), read by the scan: no lookup by id.
+-- The log chunks of a run that took under an hour are found by their time, on the BRIN index
+-- idx_pulse_execution_logs_ts: the chunks of neighbouring runs lie on neighbouring pages, where
+-- the primary key, by id, would read one random page per run. A chunk is written between its
+-- run's start and end; the window has ten minutes more on each side (for a clock set back
+-- meanwhile). A run with output of which no chunk was found there, and a longer run, have their
+-- chunks looked up by id.
 WITH rules AS (
     SELECT * FROM jsonb_to_recordset(%(rules)s::jsonb)
         AS r(job text, cut text, floor_at text, floor_id text, cap_at text, cap_id text)
 ), scan AS (
-    SELECT id, scheduled_job_id, started_at FROM pulse_executions
+    SELECT ctid, id, scheduled_job_id, started_at, completed_at, duration_ms, log_bytes
+    FROM pulse_executions
     WHERE status = %(status)s AND (started_at, id) > (%(after_at)s, %(after_id)s)
       AND (started_at, id) < (%(bound_at)s, %(bound_id)s)
     ORDER BY status, started_at, id LIMIT %(limit)s
 ), victims AS (
-    SELECT s.id FROM scan AS s JOIN rules AS r ON r.job = s.scheduled_job_id
+    SELECT s.ctid, s.id, s.started_at, s.completed_at, s.log_bytes,
+           coalesce(s.duration_ms < 3600000, false) AS short
+    FROM scan AS s JOIN rules AS r ON r.job = s.scheduled_job_id
     WHERE (r.floor_at IS NULL OR (s.started_at, s.id) < (r.floor_at, r.floor_id))
       AND ((r.cut IS NOT NULL AND s.started_at < r.cut)
            OR (r.cap_at IS NOT NULL AND (s.started_at, s.id) < (r.cap_at, r.cap_id)))
@@ -461,12 +471,28 @@ WITH rules AS (
           SELECT f.id FROM pulse_executions AS f
           WHERE f.scheduled_job_id = s.scheduled_job_id AND f.status = 'failed'
           ORDER BY f.started_at DESC, f.id DESC LIMIT 1))
-), logs AS (
-    DELETE FROM pulse_execution_logs WHERE execution_id IN (SELECT id FROM victims)
-        AND NOT %(dry_run)s
+), span AS (
+    SELECT to_char((min(started_at)::timestamptz - interval '10 minutes') AT TIME ZONE 'UTC',
+                   'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS lo,
+           to_char((max(completed_at)::timestamptz + interval '10 minutes') AT TIME ZONE 'UTC',
+                   'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS hi
+    FROM victims WHERE short
+), by_time AS (
+    -- "|| ''" keeps the planner off the primary key: the window is the way in.
+    DELETE FROM pulse_execution_logs
+    WHERE ts >= (SELECT lo FROM span) AND ts <= (SELECT hi FROM span)
+      AND execution_id || '' IN (SELECT id FROM victims WHERE short) AND NOT %(dry_run)s
+    RETURNING execution_id
+), by_id AS (
+    DELETE FROM pulse_execution_logs
+    WHERE execution_id IN (
+        SELECT id FROM victims
+        WHERE NOT short OR (log_bytes > 0 AND id NOT IN (SELECT execution_id FROM by_time)))
+      AND NOT %(dry_run)s
 ), gone AS (
     DELETE FROM pulse_executions
-    WHERE id IN (SELECT id FROM victims) AND status IN ('completed', 'failed') AND NOT %(dry_run)s
+    WHERE ctid = ANY (ARRAY(SELECT ctid FROM victims)) AND status IN ('completed', 'failed')
+      AND NOT %(dry_run)s
     RETURNING scheduled_job_id
 ), last AS (
     SELECT started_at, id FROM scan ORDER BY started_at DESC, id DESC LIMIT 1
@@ -480,6 +506,11 @@ SELECT (SELECT count(*) FROM scan) AS scanned,
             ELSE (SELECT jsonb_object_agg(job, n) FROM (
                     SELECT scheduled_job_id AS job, count(*) AS n FROM gone GROUP BY 1) AS g)
        END AS deleted;
+
+-- name: summarize_log_times
+-- The page ranges of idx_pulse_execution_logs_ts not summarized yet (written since the last
+-- time), read once each; an index owned by another role is left to autovacuum.
+SELECT brin_summarize_new_values('idx_pulse_execution_logs_ts');
 
 -- name: insert_prune
 INSERT INTO pulse_prunes (started_at, finished_at, node_id, trigger, deleted, report)
