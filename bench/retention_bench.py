@@ -30,7 +30,11 @@ The prune applies the default policy (completed runs kept 30 days, failed ones 9
   on a real ``pulse serve`` (``--app pg_app:app``, the same handler), or, in a tree without
   that endpoint, ``Store.prune_executions`` with those settings;
 * ``store-nopause``: ``Store.prune_executions(batch=1000, pause=0)`` beside a node in this
-  process (as ``bench/throughput.py`` runs one): what the store itself can do.
+  process (as ``bench/throughput.py`` runs one): what the store itself can do;
+* ``alone``: ``Store.prune_executions(batch=5000, pause=0)`` with no node running and the
+  backend's pace switched off (``pruning.SQLITE_PACE`` / ``POSTGRES_PACE`` set to None in this
+  process): batches of 5,000 back to back, the store's own statements: how fast the database
+  deletes this history at all, on this machine. It has no start lag to report.
 
 The node runs with its maintenance loop off. After a warm-up and a baseline window without a
 prune, the prune runs for at most ``--max-prune`` seconds (45; 10 with ``--quick``); one still
@@ -70,7 +74,7 @@ RUN_JOBS = 500  # jobs every 1 s: 500 executions a second
 HISTORY_JOBS = 100  # the first jobs, which have the history
 SPAN_DAYS = 120
 LOG_LINE = "x" * 1023  # with its newline, 1 KiB of output a run (as bench/pg_app.py prints)
-VARIANTS = ("maintenance", "store-nopause")
+VARIANTS = ("maintenance", "store-nopause", "alone")
 WORKERS = 200  # far more than 500 runs a second of a few ms each need
 BACKENDS = ("sqlite", "postgres")
 
@@ -404,7 +408,7 @@ def window(db: Database, lo: float, hi: float) -> dict[str, Any]:
     return {
         "seconds": round(hi - lo, 2),
         "started": len(lags),
-        "per_s": round(len(lags) / (hi - lo), 1),
+        "per_s": round(len(lags) / max(hi - lo, 1e-9), 1),
         "lag_p50_ms": round(pct(lags, 50), 1),
         "lag_p99_ms": round(pct(lags, 99), 1),
         "lag_max_ms": round(pct(lags, 100), 1),
@@ -598,6 +602,24 @@ async def timed_prune(
     return bool(done), left
 
 
+async def prune_alone(
+    db: Database, batch: int, progress: Progress, max_prune: float, marks: dict[str, float]
+) -> tuple[bool, int]:
+    """The ``alone`` variant: the store's prune with its pace off and no node."""
+    from pulse.retention import DEFAULT_POLICY
+    from pulse.store import open_store, pruning
+
+    store = open_store(db.url, connections=4)
+    await store.open()
+    pruning.SQLITE_PACE = pruning.POSTGRES_PACE = None  # type: ignore[assignment]
+    try:
+        policies = {j.id: DEFAULT_POLICY for j in await store.list_jobs()}
+        call = store.prune_executions(policies, datetime.now(UTC), batch=batch, pause=0.0)
+        return await timed_prune(call, progress, max_prune, marks)
+    finally:
+        await store.close()
+
+
 async def prune_variant(
     template: Database,
     jobs: Sequence[str],
@@ -613,6 +635,8 @@ async def prune_variant(
     batch, pause, _source = maintenance_batch()
     if variant == "store-nopause":
         batch, pause = 1000, 0.0
+    if variant == "alone":
+        batch, pause = 5000, 0.0
     http = variant == "maintenance" and has_endpoint("post", API + "/maintenance/prune")
     marks: dict[str, float] = {}
     with copy_of(template, variant.replace("-", "_")) as db:
@@ -620,7 +644,10 @@ async def prune_variant(
         spread_slots(db, jobs, t0)
         progress = Progress(db, built_before)
         before = progress.left()
-        if http:
+        if variant == "alone":
+            how = "`Store.prune_executions`, unpaced, nothing else running"
+            finished, left = await prune_alone(db, batch, progress, max_prune, marks)
+        elif http:
             import httpx
 
             how = "`POST /api/pulse/maintenance/prune` on `pulse serve`"
@@ -647,7 +674,7 @@ async def prune_variant(
                 with contextlib.redirect_stdout(sys.stderr):
                     await node.stop()
         # The node has stopped: every start of the windows is written.
-        base_w = window(db, marks["base0"], marks["prune0"])
+        base_w = window(db, marks.get("base0", marks["prune0"]), marks["prune0"])
         prune_w = window(db, marks["prune0"], marks["prune1"])
     prune_s = marks["prune1"] - marks["prune0"]
     ended = progress.deletes_ended()
@@ -752,16 +779,21 @@ def report(results: Sequence[dict[str, Any]]) -> str:
             )
             if r["deletes_s"] is not None and r["finished"]:
                 done += f"; deletes done at {r['deletes_s']:.0f} s, then pages given back"
+            lags = ["no node", "—", "—"]
+            if r["variant"] != "alone":
+                lags = [
+                    f"{b['per_s']:.0f} / {d['per_s']:.0f}",
+                    f"{fmt_ms(b['lag_p50_ms'])} / {fmt_ms(d['lag_p50_ms'])}",
+                    f"{fmt_ms(b['lag_p99_ms'])} / **{fmt_ms(d['lag_p99_ms'])}**"
+                    f" (x{r['lag_ratio']:g}; ≤ 2x: {met(r['lag_ratio'] <= 2)})",
+                ]
             rows.append(
                 [
                     f"{store}, {r['variant']}: {r['how']}, batch {r['batch']}, pause"
                     f" {r['pause_s']:g} s",
                     done,
                     f"**{r['rows_per_s']:,}**/s (≥ {target:,}: {met(r['rows_per_s'] >= target)})",
-                    f"{b['per_s']:.0f} / {d['per_s']:.0f}",
-                    f"{fmt_ms(b['lag_p50_ms'])} / {fmt_ms(d['lag_p50_ms'])}",
-                    f"{fmt_ms(b['lag_p99_ms'])} / **{fmt_ms(d['lag_p99_ms'])}**"
-                    f" (x{r['lag_ratio']:g}; ≤ 2x: {met(r['lag_ratio'] <= 2)})",
+                    *lags,
                 ]
             )
     lines = [
