@@ -679,9 +679,10 @@ class PostgresStore(Store):
                     cur = await conn.execute(Q["prune_finished_count"])
                     return {r["scheduled_job_id"]: int(r["n"]) for r in await cur.fetchall()}
 
-                async def nth(job_id: str, n: int) -> pruning.Key | None:
+                async def nth(job_id: str, n: int, newest: bool) -> pruning.Key | None:
                     params = {"job": job_id, "offset": n - 1}
-                    cur = await conn.execute(Q["prune_nth_newest"], params)
+                    query = Q["prune_nth_newest" if newest else "prune_nth_oldest"]
+                    cur = await conn.execute(query, params)
                     row = await cur.fetchone()
                     return None if row is None else (row["started_at"], row["id"])
 

@@ -105,10 +105,17 @@ async def plan(
     policies: Mapping[str, RetentionPolicy],
     now: datetime,
     finished_counts: Callable[[], Awaitable[Mapping[str, int]]],
-    nth_newest: Callable[[str, int], Awaitable[Key | None]],
+    nth_finished: Callable[[str, int, bool], Awaitable[Key | None]],
 ) -> Plan:
     """The plan of a prune: ``finished_counts()`` gives each job's finished executions,
-    ``nth_newest(job, n)`` the key of its ``n``-th newest finished one (1 = the newest)."""
+    ``nth_finished(job, n, newest)`` the key of its ``n``-th finished one, counted from the
+    newest (1 = the newest) or, with ``newest`` false, from the oldest.
+
+    A job's cap is found from whichever end is nearer: a job that keeps running at its cap has a
+    few runs over it at each prune, and its ``keep_max``-th newest is then the few-th oldest,
+    read in a few index entries instead of ``keep_max``. Runs ending meanwhile, which the
+    counters read before did not count, only make that run older: fewer go, never more. (Runs
+    of a job leave only by a prune, one at a time, or with the job.)"""
     counts = await finished_counts()
     out = Plan()
     for job_id, policy in policies.items():
@@ -119,12 +126,16 @@ async def plan(
             continue
         rules = JobRules(cutoffs)
         if policy.keep_min > 0:
-            rules.floor = await nth_newest(job_id, policy.keep_min)
+            rules.floor = await nth_finished(job_id, policy.keep_min, True)
             if rules.floor is None:  # fewer finished runs than the counters said: keep them
                 continue
         if capped:
             assert policy.keep_max is not None
-            rules.cap = await nth_newest(job_id, policy.keep_max)
+            over = finished - policy.keep_max
+            if over < policy.keep_max:
+                rules.cap = await nth_finished(job_id, over + 1, False)
+            else:
+                rules.cap = await nth_finished(job_id, policy.keep_max, True)
         out.jobs[job_id] = rules
     return out
 

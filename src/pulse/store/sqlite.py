@@ -759,11 +759,10 @@ class SQLiteStore(Store):
                 rows = await self._read(lambda c: c.execute(Q["prune_finished_count"]).fetchall())
                 return {r[0]: int(r[1]) for r in rows}
 
-            async def nth(job_id: str, n: int) -> pruning.Key | None:
+            async def nth(job_id: str, n: int, newest: bool) -> pruning.Key | None:
                 params = {"job": job_id, "offset": n - 1}
-                row = await self._read(
-                    lambda c: c.execute(Q["prune_nth_newest"], params).fetchone()
-                )
+                query = Q["prune_nth_newest" if newest else "prune_nth_oldest"]
+                row = await self._read(lambda c: c.execute(query, params).fetchone())
                 return None if row is None else (row[0], row[1])
 
             plan = await pruning.plan(policies, now, counts, nth)

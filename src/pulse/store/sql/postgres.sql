@@ -438,6 +438,11 @@ SELECT started_at, id FROM pulse_executions
 WHERE scheduled_job_id = %(job)s AND status IN ('completed', 'failed')
 ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET %(offset)s;
 
+-- name: prune_nth_oldest
+SELECT started_at, id FROM pulse_executions
+WHERE scheduled_job_id = %(job)s AND status IN ('completed', 'failed')
+ORDER BY started_at, id LIMIT 1 OFFSET %(offset)s;
+
 -- name: prune_batch
 -- One batch of a prune's walk (pulse.store.pruning), whole on the server: the next executions
 -- of one status, oldest first (a range of idx_pulse_executions_status_started); of those, the

@@ -359,6 +359,11 @@ SELECT started_at, id FROM pulse_executions INDEXED BY idx_pulse_executions_job_
 WHERE scheduled_job_id = :job AND +status IN ('completed', 'failed')
 ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET :offset;
 
+-- name: prune_nth_oldest
+SELECT started_at, id FROM pulse_executions INDEXED BY idx_pulse_executions_job_started
+WHERE scheduled_job_id = :job AND +status IN ('completed', 'failed')
+ORDER BY started_at, id LIMIT 1 OFFSET :offset;
+
 -- name: prune_batch_end
 -- Where one batch of a prune's walk (pulse.store.pruning) ends: the size-th next execution of
 -- one status, oldest first (a range of idx_pulse_executions_status_started); none when fewer
