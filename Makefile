@@ -95,6 +95,7 @@ bench: deps postgres chromium wrk $(if $(HAVE_WEB),$(UI))
 	$(PY) bench/outage.py
 	$(PY) bench/ui_bench.py --no-build
 	$(PY) bench/retention_bench.py
+	$(PY) bench/sqlite_delete_cost.py
 	$(PY) bench/stats_bench.py
 	$(PY) bench/serving.py
 
